@@ -1,0 +1,52 @@
+# FinOps Pack. `make demo` runs the product on a local emulated AWS; `make test` installs
+# everything and runs the whole suite (CI runs exactly that).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: demo test serve worker lint bench system-deps vendor-htmx clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+demo: $(PY)
+	$(PIP) -e '.[demo]'
+	$(VENV)/bin/finops-pack demo
+
+test: system-deps $(PY)
+	$(PIP) -e '.[test]'
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+serve: $(PY)
+	$(PIP) -e .
+	$(VENV)/bin/finops-pack serve
+
+worker: $(PY)
+	$(VENV)/bin/finops-pack worker
+
+lint: $(PY)
+	$(PIP) -e '.[dev]'
+	$(VENV)/bin/ruff check finops jobs tests bench app.py
+
+bench: $(PY)
+	$(PIP) -e '.[test]'
+	$(PY) bench/run.py
+
+# Debian packages the tests use: a real Redis server and Chromium for the browser tests.
+system-deps:
+	@if [ -x /usr/bin/redis-server ] && [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server chromium >/dev/null; \
+	else \
+	  echo "The tests need Debian's redis-server and chromium: sudo apt-get install redis-server chromium"; exit 1; \
+	fi
+
+# htmx is vendored from the npm package (never a CDN). Bump the version here and commit the file.
+HTMX_VERSION ?= 2.0.11
+vendor-htmx:
+	cd /tmp && npm pack htmx.org@$(HTMX_VERSION) >/dev/null && tar xzf htmx.org-$(HTMX_VERSION).tgz
+	cp /tmp/package/dist/htmx.min.js static/vendor/htmx.min.js
+
+clean:
+	rm -rf $(VENV) var test-artifacts .pytest_cache

@@ -1,0 +1,176 @@
+"""``finops-pack``: serve, worker, scan, demo, purge."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from finops.config import Settings
+from finops.errors import FinopsError
+from finops.logs import setup_logging
+
+log = logging.getLogger("finops.cli")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="finops-pack", description="Read-only AWS savings review.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("serve", help="run the web app (with embedded Redis and worker unless FINOPS_REDIS_URL is set)")
+    worker = sub.add_parser("worker", help="run an RQ worker against FINOPS_REDIS_URL")
+    worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    scan = sub.add_parser("scan", help="scan one account now, without web or Redis")
+    scan.add_argument("--role-arn", required=True)
+    scan.add_argument("--external-id", required=True)
+    scan.add_argument("--regions", default="", help="comma-separated regions (default: every enabled one)")
+    scan.add_argument("--format", choices=("json", "md"), default="json")
+    scan.add_argument("--output", help="write the report here instead of standard output")
+    demo = sub.add_parser("demo", help="run the product against a local emulated AWS with a seeded demo account")
+    demo.add_argument("--no-browser-hint", action="store_true", help=argparse.SUPPRESS)
+    sub.add_parser("purge", help="delete reviews past their retention date")
+
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        setup_logging(settings.log_level)
+        return {
+            "serve": cmd_serve, "worker": cmd_worker, "scan": cmd_scan, "demo": cmd_demo, "purge": cmd_purge,
+        }[args.command](settings, args)
+    except FinopsError as error:
+        print(f"finops-pack: {error.customer_message}", file=sys.stderr)
+        return 2
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from rq import Worker
+
+    from finops.queue import redis_connection
+
+    connection = redis_connection(settings)
+    worker = Worker([settings.queue_name], connection=connection)
+    worker.work(burst=args.burst, with_scheduler=False, logging_level=settings.log_level)
+    return 0
+
+
+def cmd_purge(settings: Settings, _args: argparse.Namespace) -> int:
+    from jobs.retention import purge_expired_reviews
+
+    print(f"deleted {purge_expired_reviews()} expired review(s)")
+    return 0
+
+
+def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
+    """The same pipeline as the web flow, synchronously; the report comes from a throwaway database."""
+    from finops import reviews
+    from finops.db import connect
+    from finops.report import build_report, to_json, to_markdown
+    from finops.scan import run_scan
+
+    regions = [r.strip() for r in args.regions.split(",") if r.strip()]
+    result = run_scan(
+        args.role_arn, args.external_id, settings, regions=regions,
+        on_step=lambda message: print(f"- {message}", file=sys.stderr),
+    )
+    db = connect(":memory:")
+    review = reviews.create_review(db, settings)
+    db.execute("update reviews set status = 'running', role_arn = ? where id = ?", [args.role_arn, review["id"]])
+    reviews.store_result(db, review["id"], result)
+    model = build_report(db, reviews.get_review(db, review["id"]))
+    text = to_json(model) if args.format == "json" else to_markdown(model)
+    if args.output:
+        Path(args.output).write_text(text + ("\n" if not text.endswith("\n") else ""))
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(text)
+    return 0
+
+
+def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
+    supervisor = redis_handle = None
+    if not settings.redis_url:
+        from finops.embedded import WorkerSupervisor, start_embedded_redis
+
+        redis_handle, url = start_embedded_redis(settings.db_path.parent / "redis")
+        os.environ["FINOPS_REDIS_URL"] = url
+        settings = replace(settings, redis_url=url)
+        supervisor = WorkerSupervisor({"FINOPS_REDIS_URL": url}).start()
+        threading.Thread(target=_purge_hourly, daemon=True, name="retention").start()
+        log.info("embedded mode: redis=%s worker pid=%s", url, supervisor.process.pid if supervisor.process else None)
+    from finops.web import create_app
+
+    app = create_app(settings)
+    print(f"FinOps Pack is running at {settings.base_url}/", flush=True)
+    try:
+        app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)
+    finally:
+        if supervisor:
+            supervisor.stop()
+        if redis_handle is not None:
+            redis_handle.shutdown()
+    return 0
+
+
+def _purge_hourly() -> None:
+    from jobs.retention import purge_expired_reviews
+
+    while True:
+        try:
+            purge_expired_reviews()
+        except Exception:
+            log.exception("retention purge failed")
+        time.sleep(3600)
+
+
+def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    """Local AWS + demo customer account + the embedded product + one review already running."""
+    from finops import reviews
+    from finops.db import connect
+    from finops.sandbox import seed
+    from finops.sandbox.server import LocalAWS
+
+    local = LocalAWS().start()
+    os.environ.update(local.env())  # standard AWS settings: the app and its worker use them as-is
+    if not os.environ.get("FINOPS_DB_PATH"):
+        demo_dir = Path(tempfile.mkdtemp(prefix="finops-demo-"))
+        os.environ["FINOPS_DB_PATH"] = str(demo_dir / "finops.db")
+    os.environ.setdefault("FINOPS_SCANNER_PRINCIPAL_ARN", seed.DEFAULT_SCANNER_PRINCIPAL)
+    settings = Settings.from_env()
+
+    account = seed.customer_admin()
+    seed.seed_demo_waste(account)
+    db = connect(settings.db_path)
+    review = reviews.create_review(db, settings)
+    role_arn = seed.create_scanner_role(account, review["external_id"], settings.scanner_principal_arn or "")
+    print(f"Local AWS (moto + front responder) at {local.url}; demo customer account {account.account_id}")
+
+    def submit_when_ready() -> None:
+        from finops.queue import enqueue_review
+
+        deadline = time.time() + 30
+        while not os.environ.get("FINOPS_REDIS_URL") and time.time() < deadline:
+            time.sleep(0.2)
+        live = Settings.from_env()
+        reviews.submit(
+            db, review["id"], role_arn=role_arn, external_id=review["external_id"],
+            contact=reviews.Contact("Demo Customer", "demo@example.com", "Example Corp"),
+            enqueue=lambda rid, attempt: enqueue_review(live, rid, attempt),
+        )
+        print(f"\nDemo review running: {settings.base_url}/reviews/{review['id']}\n"
+              f"Start a fresh review yourself at {settings.base_url}/ (demo role ARN: {role_arn})\n", flush=True)
+
+    threading.Thread(target=submit_when_ready, daemon=True).start()
+    try:
+        return cmd_serve(settings, _args)
+    finally:
+        local.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

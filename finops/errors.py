@@ -1,0 +1,104 @@
+"""Error types. Each carries a sentence the customer can act on.
+
+The UI never shows a traceback: it shows ``error.customer_message``. ``code`` is stable and
+stored with a failed review so the report and the logs can name what went wrong.
+"""
+
+from __future__ import annotations
+
+
+class FinopsError(Exception):
+    code = "error"
+    customer_message = "Something went wrong on our side. Nothing was changed in your account."
+
+    def __init__(self, detail: str | None = None, *, customer_message: str | None = None):
+        # ``detail`` is for logs and operators; ``customer_message`` is what the customer reads.
+        if customer_message is not None:
+            self.customer_message = customer_message
+        super().__init__(detail or self.customer_message)
+
+
+class ConfigError(FinopsError):
+    code = "config"
+    customer_message = "FinOps Pack is not configured correctly; the operator has to fix it."
+
+
+class InvalidRoleArn(FinopsError):
+    code = "invalid_role_arn"
+    customer_message = (
+        "That is not an IAM role ARN. It looks like arn:aws:iam::123456789012:role/finops-pack-readonly "
+        "(copy the RoleArn output of the finops-pack-readonly stack)."
+    )
+
+
+class UnsupportedPartition(FinopsError):
+    code = "unsupported_partition"
+    customer_message = (
+        "GovCloud and China are not included in public v1: the public review flow covers commercial "
+        "AWS regions. GovCloud and China need a separate deployment and trust model."
+    )
+
+
+class UnsupportedRegion(FinopsError):
+    code = "unsupported_region"
+
+
+class ExternalIdMismatch(FinopsError):
+    code = "external_id_mismatch"
+    customer_message = (
+        "The External ID does not match this review's. Use exactly the External ID shown on this page, "
+        "in the role's trust policy and in this form."
+    )
+
+
+class AssumeRoleError(FinopsError):
+    code = "assume_role_denied"
+    customer_message = (
+        "FinOps Pack could not assume the role. Check that the role exists, that its trust policy names "
+        "the FinOps Pack scanner principal, and that its sts:ExternalId condition is this review's "
+        "External ID exactly."
+    )
+
+
+class RoleUnsafe(FinopsError):
+    code = "role_unsafe"
+    customer_message = (
+        "Role unsafe: it can be assumed without the External ID or with a wrong one. Add the condition "
+        "StringEquals sts:ExternalId with this review's External ID to the role's trust policy, then try "
+        "again. FinOps Pack will not scan through an unprotected role."
+    )
+
+
+class ReadOnlyViolation(FinopsError):
+    """A call that is not on the read allow-list was about to leave the scanner."""
+
+    code = "read_only_violation"
+    customer_message = (
+        "FinOps Pack stopped itself before sending a call that is not on its read-only list. Nothing was "
+        "changed in your account; the operator has been told."
+    )
+
+
+class QueueUnavailable(FinopsError):
+    code = "queue_unavailable"
+    customer_message = (
+        "The scan queue is unavailable right now, so the scan was not started. Your details are saved: "
+        "try again in a minute."
+    )
+
+
+class WorkerLost(FinopsError):
+    code = "worker_lost"
+    customer_message = (
+        "The scan stopped unexpectedly (the scanner process was interrupted). Nothing was changed in your "
+        "account. Start the scan again; if it happens twice, tell your FinOps Pack contact."
+    )
+
+
+class ReviewNotFound(FinopsError):
+    code = "not_found"
+    customer_message = "This review does not exist, or it has expired and was deleted."
+
+
+class ReviewStateError(FinopsError):
+    code = "review_state"

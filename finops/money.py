@@ -1,0 +1,27 @@
+"""Money is Decimal in code and integer micro-dollars in SQLite; floats are never summed."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+MICROS = Decimal("1000000")
+CENT = Decimal("0.01")
+HOURS_PER_MONTH = Decimal("730")  # AWS's own convention for monthly estimates
+
+
+def to_micros(amount: Decimal) -> int:
+    return int((amount * MICROS).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def from_micros(micros: int) -> Decimal:
+    return Decimal(micros) / MICROS
+
+
+def dollars(amount: Decimal) -> str:
+    """Two-decimal string for reports and JSON: Decimal('3.65') -> '3.65'."""
+    return str(amount.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def display(amount: Decimal, currency: str = "USD") -> str:
+    symbol = "$" if currency == "USD" else f"{currency} "
+    return f"{symbol}{amount.quantize(CENT, rounding=ROUND_HALF_UP):,}"

@@ -1,0 +1,109 @@
+"""A demo customer account in the local AWS: an admin user, the read-only role, seeded waste."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+import boto3
+
+CUSTOMER_ACCOUNT = "222222222222"
+ROLE_NAME = "finops-pack-readonly"
+DEFAULT_SCANNER_PRINCIPAL = "arn:aws:iam::123456789012:root"
+
+
+@dataclass(frozen=True)
+class CustomerAccount:
+    """Credentials of an administrator inside the emulated customer account (never a real key)."""
+
+    account_id: str
+    access_key_id: str
+    secret_access_key: str
+
+    def session(self, region: str = "us-east-1") -> boto3.Session:
+        return boto3.Session(
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+            region_name=region,
+        )
+
+    def env(self) -> dict[str, str]:
+        return {"AWS_ACCESS_KEY_ID": self.access_key_id, "AWS_SECRET_ACCESS_KEY": self.secret_access_key}
+
+
+def customer_admin(account_id: str = CUSTOMER_ACCOUNT, user_name: str = "customer-admin") -> CustomerAccount:
+    """Create (in moto's backend) an IAM user whose key makes every call land in ``account_id``."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account_id]["aws"]
+    if user_name not in backend.users:
+        backend.create_user("us-east-1", user_name)
+    key = backend.create_access_key(user_name) if not backend.list_access_keys(user_name) else backend.list_access_keys(user_name)[0]
+    return CustomerAccount(account_id, key.access_key_id, key.secret_access_key)
+
+
+def trust_policy(scanner_principal: str, external_id: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": scanner_principal},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+            }
+        ],
+    }
+
+
+def create_role(account: CustomerAccount, policy: dict, name: str = ROLE_NAME) -> str:
+    iam = account.session().client("iam")
+    try:
+        iam.delete_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(policy))["Role"]["Arn"]
+
+
+def create_scanner_role(
+    account: CustomerAccount, external_id: str, scanner_principal: str = DEFAULT_SCANNER_PRINCIPAL
+) -> str:
+    """The role as the customer would create it: trusting the scanner, with the External ID."""
+    return create_role(account, trust_policy(scanner_principal, external_id))
+
+
+# What seed_demo_waste leaves behind, with the monthly savings the report must show.
+DEMO_WASTE = {
+    ("ec2_ebs_volume_unattached", "us-east-1"): Decimal("10.00"),  # 100 GiB gp2 x $0.10
+    ("ec2_eip_unassociated", "us-east-1"): Decimal("3.65"),  # $0.005/h x 730 h
+    ("ec2_ebs_volume_unattached", "eu-west-1"): Decimal("17.60"),  # 200 GiB gp3 x $0.088
+    ("ec2_ebs_volume_unattached", "us-west-2"): Decimal("71.25"),  # io1: 50 x 0.125 + 1000 x 0.065
+    ("ec2_eip_unassociated", "ap-southeast-2"): Decimal("3.65"),
+}
+
+
+def seed_demo_waste(account: CustomerAccount) -> dict[str, list[str]]:
+    """Seed idle resources (and some in-use ones that must not be flagged); return ids by kind."""
+    ids: dict[str, list[str]] = {"waste": [], "in_use": []}
+
+    east = account.session("us-east-1").client("ec2")
+    ids["waste"].append(east.create_volume(AvailabilityZone="us-east-1a", Size=100, VolumeType="gp2",
+                                           TagSpecifications=[{"ResourceType": "volume", "Tags": [
+                                               {"Key": "Name", "Value": "old-build-cache"}]}])["VolumeId"])
+    ids["waste"].append(east.allocate_address(Domain="vpc")["AllocationId"])
+    instance = east.run_instances(ImageId="ami-12345678", InstanceType="t3.micro", MinCount=1, MaxCount=1)
+    instance_id = instance["Instances"][0]["InstanceId"]
+    used = east.allocate_address(Domain="vpc")["AllocationId"]
+    east.associate_address(AllocationId=used, InstanceId=instance_id)
+    ids["in_use"] += [instance_id, used]
+
+    west = account.session("eu-west-1").client("ec2")
+    ids["waste"].append(west.create_volume(AvailabilityZone="eu-west-1b", Size=200, VolumeType="gp3")["VolumeId"])
+
+    oregon = account.session("us-west-2").client("ec2")
+    ids["waste"].append(oregon.create_volume(AvailabilityZone="us-west-2a", Size=50, VolumeType="io1", Iops=1000)["VolumeId"])
+
+    sydney = account.session("ap-southeast-2").client("ec2")
+    ids["waste"].append(sydney.allocate_address(Domain="vpc")["AllocationId"])
+    return ids

@@ -1,0 +1,111 @@
+"""Start moto's server app behind our front responder on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Any
+from urllib.request import Request, urlopen
+
+# Must be set before moto builds its EC2 backends: otherwise every region is preloaded with
+# ~1,300 AMIs and their snapshots, which the scanner would then read as the customer's.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server  # noqa: E402
+
+from finops.sandbox.front import Front  # noqa: E402
+
+LOOPBACK = "127.0.0.1"
+SCANNER_ACCOUNT = "123456789012"  # moto's default account: the scanner's own identity
+FAKE_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def _trust_policy(account_id: str, role_arn: str) -> dict | None:
+    from moto.iam.models import iam_backends
+
+    try:
+        role = iam_backends[account_id]["aws"].get_role_by_arn(role_arn)
+    except Exception:
+        return None
+    document = role.assume_role_policy_document
+    return json.loads(document) if isinstance(document, str) else document
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # the front keeps its own log
+        return None
+
+
+class LocalAWS:
+    """moto + front on 127.0.0.1. ``env()`` gives the standard AWS settings that point at it."""
+
+    def __init__(self, port: int = 0):
+        self._port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.front: Front | None = None
+
+    def start(self) -> LocalAWS:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.front = Front(DomainDispatcherApplication(create_backend_app), _trust_policy)
+        self._server = make_server(
+            LOOPBACK, self._port, self.front, threaded=True, request_handler=_QuietHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="local-aws")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "start() first"
+        return self._server.server_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """Standard AWS configuration that sends every SDK and CLI call here, with fake keys."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            **FAKE_KEYS,
+            "AWS_SESSION_TOKEN": "",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    # -- helpers for tests and the demo ----------------------------------------------------------
+    def control(self, path: str, method: str = "GET", payload: Any = None) -> Any:
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = Request(self.url + path, data=data, method=method)
+        with urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+            return json.loads(response.read() or b"null")
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self.control("/_requests")
+
+    def clear_requests(self) -> None:
+        self.control("/_requests", "DELETE")
+
+    def set_faults(self, rules: list[dict] | None = None, latency_ms: int = 0) -> None:
+        self.control("/_faults", "POST", {"rules": rules or [], "latency_ms": latency_ms})
+
+    def reset(self) -> None:
+        """Forget every account's state, the request log and the faults."""
+        from moto.moto_api import _internal
+
+        _internal.moto_api_backend.reset()
+        self.control("/_faults", "DELETE")
+        self.clear_requests()

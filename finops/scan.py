@@ -1,0 +1,113 @@
+"""The scan pipeline: assume the role, discover regions, collect, check, price.
+
+The same function serves the RQ job and ``finops-pack scan``; it does no storage. Callbacks
+report steps and progress so the job can write them to SQLite for the live progress view.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+import boto3
+
+from finops.aws.arn import is_valid_external_id, parse_role_arn
+from finops.aws.regions import enabled_regions, validate_requested
+from finops.aws.session import STS_REGION, assume_customer_role, client_config, count_calls
+from finops.checks import Inventory, run_checks
+from finops.collect import discover as discover_collectors
+from finops.collect.runner import classify, run_collectors
+from finops.config import Settings
+from finops.errors import ExternalIdMismatch
+from finops.models import COV_OK, Coverage, ScanResult
+from finops.pricing import PriceBook, default_price_book
+
+log = logging.getLogger(__name__)
+
+StepFn = Callable[[str], None]
+ProgressFn = Callable[[int], None]
+
+REGIONS_SOURCE = "account.regions"
+ACCOUNT_SOURCE = "account.identity"
+
+
+def _noop(*_: object) -> None:
+    return None
+
+
+def run_scan(
+    role_arn: str,
+    external_id: str,
+    settings: Settings,
+    *,
+    regions: Sequence[str] = (),
+    base_session: boto3.Session | None = None,
+    prices: PriceBook | None = None,
+    on_step: StepFn = _noop,
+    on_progress: ProgressFn = _noop,
+) -> ScanResult:
+    role = parse_role_arn(role_arn)
+    if not is_valid_external_id(external_id):
+        raise ExternalIdMismatch("External ID has an invalid format")
+    requested = validate_requested(list(regions) or list(settings.regions))
+    config = client_config(settings.aws_max_attempts, pool=max(10, settings.scan_concurrency * 2))
+
+    on_step(f"Checking that {role.arn} refuses AssumeRole without this review's External ID")
+    session = assume_customer_role(role, external_id, base=base_session, config=config)
+    on_step("Role assumed with the External ID; it refuses a missing or wrong External ID")
+    on_progress(5)
+
+    calls = threading.local()
+    count_calls(session, calls)
+    coverage: list[Coverage] = []
+
+    identity = Coverage(source=ACCOUNT_SOURCE, region="global")
+    calls.record = identity
+    account_id = session.client("sts", region_name=STS_REGION, config=config).get_caller_identity()["Account"]
+    calls.record = None
+    coverage.append(identity)
+    on_step(f"Connected to account {account_id}")
+
+    scan_regions, region_cov = _discover_regions(session, config, requested, calls)
+    coverage.append(region_cov)
+    on_step(f"Scanning {len(scan_regions)} enabled commercial regions: {', '.join(scan_regions)}")
+    on_progress(10)
+
+    collectors = list(discover_collectors().values())
+
+    def collected(record: Coverage, done: int, total: int) -> None:
+        if record.status != COV_OK:
+            on_step(f"{record.source} in {record.region}: {record.status.replace('_', ' ')}, {record.detail}")
+        on_progress(10 + int(80 * done / max(total, 1)))
+
+    inventory, read_cov = run_collectors(
+        session, account_id, scan_regions, collectors,
+        config=config, concurrency=settings.scan_concurrency, calls=calls, progress=collected,
+    )
+    coverage.extend(read_cov)
+    on_step(f"Read {len(inventory)} resources; running savings checks")
+    findings = run_checks(Inventory(inventory), prices or default_price_book())
+    on_progress(95)
+    return ScanResult(account_id, scan_regions, coverage, inventory, findings)
+
+
+def _discover_regions(
+    session: boto3.Session, config: object, requested: list[str], calls: threading.local
+) -> tuple[list[str], Coverage]:
+    record = Coverage(source=REGIONS_SOURCE, region="global")
+    calls.record = record
+    try:
+        enabled, _disabled = enabled_regions(session.client("ec2", region_name=STS_REGION, config=config))
+    except Exception as error:  # recorded as coverage; the scan goes on in us-east-1 only
+        record.status, reason = classify(error, ("ec2:DescribeRegions",))
+        record.detail = f"{reason}; only {STS_REGION} was scanned"
+        enabled = [STS_REGION]
+    finally:
+        calls.record = None
+    if requested:
+        not_enabled = [r for r in requested if r not in enabled]
+        if not_enabled and record.status == COV_OK:
+            record.detail = f"not enabled in this account, skipped: {', '.join(not_enabled)}"
+        enabled = [r for r in requested if r in enabled] or ([STS_REGION] if record.status != COV_OK else [])
+    return enabled, record

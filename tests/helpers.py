@@ -1,0 +1,41 @@
+"""Small helpers shared by tests (no fixtures here: those live in conftest.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token in page"
+    return match.group(1) or match.group(2)
+
+
+def start_review(client: Any) -> str:
+    """Create a review through the web flow; return its id."""
+    home = client.get("/")
+    response = client.post("/reviews", data={"csrf_token": csrf(home.get_data(as_text=True))})
+    assert response.status_code == 303, response.status_code
+    return response.headers["Location"].rsplit("/", 1)[-1]
+
+
+def connect_form(client: Any, review_id: str, **overrides: str) -> dict[str, str]:
+    page = client.get(f"/reviews/{review_id}").get_data(as_text=True)
+    external_id = re.search(r'<code id="external-id" class="big">([^<]+)</code>', page).group(1)
+    data = {
+        "csrf_token": csrf(page),
+        "role_arn": "",
+        "external_id": external_id,
+        "contact_name": "Dana Customer",
+        "contact_email": "dana@example.com",
+        "contact_company": "Example Corp",
+    }
+    data.update(overrides)
+    return data
+
+
+def assume_role_calls(local_aws: Any) -> list[dict]:
+    return [r for r in local_aws.requests() if r["service"] == "sts" and r["action"] == "AssumeRole"]

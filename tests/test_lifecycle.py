@@ -1,0 +1,110 @@
+"""Review lifecycle against real Redis and a real worker process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from finops import reviews
+from finops.db import connect
+from finops.queue import review_queue
+from finops.sandbox import seed
+from tests.conftest import free_port, with_settings
+from tests.helpers import connect_form, start_review
+
+
+def test_double_submit_enqueues_one_job(client, settings, customer):
+    review_id = start_review(client)
+    form = connect_form(client, review_id)
+    form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
+    first = client.post(f"/reviews/{review_id}/scan", data=form)
+    second = client.post(f"/reviews/{review_id}/scan", data=form)
+    assert (first.status_code, second.status_code) == (303, 303)
+    queue = review_queue(settings)
+    assert queue.job_ids == [f"review-{review_id}-1"]
+    assert len(queue) == 1
+
+
+def test_redis_down_keeps_the_form_and_says_so(tmp_path, local_aws, customer):
+    from finops.web import create_app
+
+    dead = with_settings(
+        __import__("finops.config", fromlist=["Settings"]).Settings.from_env(),
+        db_path=tmp_path / "f.db", secret_key="k", redis_url=f"redis://127.0.0.1:{free_port()}/0",
+    )
+    app = create_app(dead)
+    client = app.test_client()
+    review_id = start_review(client)
+    form = connect_form(client, review_id, role_arn="arn:aws:iam::222222222222:role/finops-pack-readonly")
+    response = client.post(f"/reviews/{review_id}/scan", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "The scan queue is unavailable right now" in html
+    assert 'value="arn:aws:iam::222222222222:role/finops-pack-readonly"' in html  # nothing typed is lost
+    assert 'value="dana@example.com"' in html
+    assert reviews.get_review(connect(dead.db_path), review_id)["status"] == "draft"
+
+
+def test_external_id_mismatch_is_refused_plainly(client, settings):
+    review_id = start_review(client)
+    form = connect_form(client, review_id, role_arn="arn:aws:iam::222222222222:role/r", external_id="fp-someone-elses")
+    html = client.post(f"/reviews/{review_id}/scan", data=form).get_data(as_text=True)
+    assert "The External ID does not match this review&#39;s" in html
+    assert len(review_queue(settings)) == 0
+
+
+def test_govcloud_arn_is_refused_with_the_security_page_reason(client, settings):
+    review_id = start_review(client)
+    form = connect_form(client, review_id, role_arn="arn:aws-us-gov:iam::222222222222:role/finops-pack-readonly")
+    html = client.post(f"/reviews/{review_id}/scan", data=form).get_data(as_text=True)
+    assert "GovCloud and China need a separate deployment and trust model" in html
+    assert len(review_queue(settings)) == 0
+
+
+def test_worker_killed_mid_scan_fails_the_review_with_a_sentence(settings, local_aws, customer, monkeypatch):
+    from finops.web import create_app
+
+    monkeypatch.setenv("FINOPS_HEARTBEAT_TIMEOUT", "4")
+    settings = with_settings(settings, heartbeat_timeout=4)
+    client = create_app(settings).test_client()
+    seed.seed_demo_waste(customer)
+    review_id = start_review(client)
+    form = connect_form(client, review_id)
+    form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
+    local_aws.set_faults(latency_ms=400)  # a slow AWS, so the kill lands mid-scan
+    client.post(f"/reviews/{review_id}/scan", data=form)
+
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "finops.cli", "worker"], env=os.environ.copy(), start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    db = connect(settings.db_path)
+    try:
+        deadline = time.time() + 30
+        while reviews.get_review(db, review_id)["status"] != "running":
+            assert time.time() < deadline, "the worker never started the scan"
+            time.sleep(0.1)
+        # The worker and its work-horse (RQ puts the horse in its own session), as an OOM kill would.
+        subprocess.run(["pkill", "-KILL", "-P", str(worker.pid)], check=False)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+        killed_at = time.time()
+        while True:
+            html = client.get(f"/reviews/{review_id}/progress").get_data(as_text=True)
+            if "failed" in html:
+                break
+            assert time.time() - killed_at < 60, (
+                f"still 'running' a minute after the worker died: {reviews.get_review(db, review_id)}"
+            )
+            time.sleep(0.5)
+    finally:
+        local_aws.set_faults()
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+    review = reviews.get_review(db, review_id)
+    assert review["status"] == "failed" and review["error_code"] == "worker_lost"
+    assert "The scan stopped unexpectedly" in html
+    assert "hx-trigger" not in html
