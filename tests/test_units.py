@@ -133,3 +133,14 @@ def test_collector_registry_matches_files_and_guard():
 ])
 def test_markdown_escape(raw, shown):
     assert md_escape(raw) == shown
+
+
+def test_read_allow_list_is_real_read_operations():
+    import botocore.session
+
+    session = botocore.session.get_session()
+    for service, operations in READ_OPERATIONS.items():
+        model = session.get_service_model(service)
+        for operation in operations:
+            assert operation in model.operation_names, f"{service}:{operation} is not a real operation"
+            assert operation.startswith(("Describe", "List", "Get")), f"{service}:{operation} is not a read"

@@ -18,7 +18,29 @@ log = logging.getLogger(__name__)
 # botocore service name -> operation names the scanner may send through the customer's role.
 READ_OPERATIONS: dict[str, frozenset[str]] = {
     "sts": frozenset({"GetCallerIdentity"}),
-    "ec2": frozenset({"DescribeRegions", "DescribeVolumes", "DescribeAddresses"}),
+    "organizations": frozenset({"DescribeOrganization", "ListAccounts", "DescribeAccount"}),
+    "account": frozenset({"ListRegions"}),
+    "ec2": frozenset({
+        "DescribeRegions", "DescribeInstances", "DescribeInstanceTypes", "DescribeVolumes",
+        "DescribeSnapshots", "DescribeImages", "DescribeAddresses", "DescribeNatGateways",
+        "DescribeNetworkInterfaces",
+    }),
+    "autoscaling": frozenset({"DescribeAutoScalingGroups"}),
+    "rds": frozenset({
+        "DescribeDBInstances", "DescribeDBClusters", "DescribeDBSnapshots", "DescribeDBClusterSnapshots",
+    }),
+    "ecs": frozenset({"ListClusters", "DescribeClusters", "ListServices", "DescribeServices", "DescribeTaskDefinition"}),
+    "lambda": frozenset({"ListFunctions", "ListProvisionedConcurrencyConfigs"}),
+    "s3": frozenset({
+        "ListBuckets", "GetBucketLocation", "GetBucketLifecycleConfiguration",
+        "ListBucketIntelligentTieringConfigurations", "GetBucketVersioning", "GetBucketTagging",
+    }),
+    "cloudwatch": frozenset({"GetMetricData", "GetMetricStatistics", "ListMetrics"}),
+    "ce": frozenset({"GetCostAndUsage", "GetCostAndUsageWithResources", "GetDimensionValues"}),
+    "cost-optimization-hub": frozenset({
+        "ListEnrollmentStatuses", "ListRecommendations", "ListRecommendationSummaries", "GetRecommendation",
+        "GetPreferences",
+    }),
 }
 
 # The scanner's own identity only ever assumes roles and asks who it is.
