@@ -29,6 +29,17 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     raw = env.get(name, "")
     return tuple(part.strip() for part in raw.split(",") if part.strip())
@@ -52,6 +63,8 @@ class Settings:
     aws_max_attempts: int = 8
     template_url: str | None = None
     log_level: str = "INFO"
+    metrics_lookback_days: int = 30
+    resource_costs: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -74,6 +87,8 @@ class Settings:
             aws_max_attempts=_int(env, "FINOPS_AWS_MAX_ATTEMPTS", 8, minimum=1),
             template_url=env.get("FINOPS_TEMPLATE_URL") or None,
             log_level=(env.get("FINOPS_LOG_LEVEL") or "INFO").upper(),
+            metrics_lookback_days=_int(env, "FINOPS_METRICS_LOOKBACK_DAYS", 30, minimum=1),
+            resource_costs=_bool(env, "FINOPS_RESOURCE_COSTS", True),
         )
         if not settings.base_url:
             settings = replace(settings, base_url=f"http://{settings.host}:{settings.port}")
