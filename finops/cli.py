@@ -18,6 +18,8 @@ from finops.logs import setup_logging
 
 log = logging.getLogger("finops.cli")
 
+DEMO_LATENCY_MS = 120
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="finops-pack", description="Read-only AWS savings review.")
@@ -136,6 +138,7 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     from finops.sandbox.server import LocalAWS
 
     local = LocalAWS().start()
+    local.set_faults(latency_ms=DEMO_LATENCY_MS)  # a realistic round trip, so the scan is watchable
     os.environ.update(local.env())  # standard AWS settings: the app and its worker use them as-is
     if not os.environ.get("FINOPS_DB_PATH"):
         demo_dir = Path(tempfile.mkdtemp(prefix="finops-demo-"))

@@ -108,3 +108,19 @@ def test_worker_killed_mid_scan_fails_the_review_with_a_sentence(settings, local
     assert review["status"] == "failed" and review["error_code"] == "worker_lost"
     assert "The scan stopped unexpectedly" in html
     assert "hx-trigger" not in html
+
+
+def test_role_trusting_another_external_id_fails_the_review_with_a_sentence(client, settings, customer):
+    from tests.conftest import run_worker_burst
+
+    review_id = start_review(client)
+    form = connect_form(client, review_id)
+    form["role_arn"] = seed.create_scanner_role(customer, "fp-an-older-reviews-external-id")
+    assert client.post(f"/reviews/{review_id}/scan", data=form).status_code == 303
+    run_worker_burst(settings)
+    page = client.get(f"/reviews/{review_id}").get_data(as_text=True)
+    review = reviews.get_review(connect(settings.db_path), review_id)
+    assert review["status"] == "failed" and review["error_code"] == "assume_role_denied"
+    assert "its sts:ExternalId condition is this review&#39;s External ID exactly" in page
+    assert 'id="start-scan"' in page  # the customer can fix the role and try again
+    assert 'value="dana@example.com"' in page  # with what they typed before
