@@ -1,4 +1,11 @@
-"""Fan (collector, region) reads out over a bounded thread pool and record each as coverage."""
+"""Fan (collector, region) reads out over a bounded thread pool and record each as coverage.
+
+Clients are built for every region before the fan-out. Collectors run in phases (see
+``phases``): phase 2 (CloudWatch metrics) starts once phase 1 has finished everywhere, and reads
+phase-1 inventory. Each read's API calls and HTTP attempts are counted into its Coverage (see
+``finops.aws.session.count_calls``); attempts beyond calls are botocore's adaptive retries, shown
+as "throttled, retried N times" in the read's detail. Every item passes through ``redact``.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,14 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from finops.collect import CollectContext, CollectorSpec
+from finops.collect import CollectContext, CollectorSpec, redact
 from finops.errors import ReadOnlyViolation
 from finops.models import (
     COV_DENIED,
@@ -58,14 +67,78 @@ def classify(error: Exception, iam_actions: tuple[str, ...]) -> tuple[str, str]:
 
 
 def build_clients(
-    session: Any, specs: Iterable[CollectorSpec], regions: Iterable[str], config: Config
+    session: Any,
+    specs: Iterable[CollectorSpec],
+    regions: Iterable[str],
+    config: Config,
+    scopes: dict[str, list[str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Regional clients, built before the fan-out (client creation is not thread-safe)."""
-    services = sorted({spec.service for spec in specs})
+    """Regional clients, built before the fan-out (client creation is not thread-safe).
+
+    With ``scopes`` (collector id -> its regions), a region gets only the services whose
+    collectors read there (global collectors' services only in us-east-1).
+    """
+    specs = list(specs)
+    wanted: dict[str, set[str]] = {region: set() for region in regions}
+    for spec in specs:
+        for region in (scopes or {}).get(spec.id, list(wanted)):
+            wanted.setdefault(region, set()).add(spec.service)
     return {
-        region: {svc: session.client(svc, region_name=region, config=config) for svc in services}
-        for region in regions
+        region: {svc: session.client(svc, region_name=region, config=config) for svc in sorted(services)}
+        for region, services in wanted.items()
     }
+
+
+class CollectorProgress:
+    """Turn per-(collector, region) reads into one progress line per collector, once all its
+    regions are read, e.g. "EC2 instances: read in 2 of 2 regions (4 API calls, 1 retry)".
+
+    Feed it every Coverage the runner's ``progress`` callback receives; it returns the line
+    (or None while the collector still has regions to read).
+    """
+
+    def __init__(self, specs: Iterable[CollectorSpec], regions: list[str]):
+        self._specs = {spec.id: spec for spec in specs}
+        self._expected = {sid: 1 if s.scope == "global" else len(regions) for sid, s in self._specs.items()}
+        self._done: dict[str, list[Coverage]] = {}
+
+    def update(self, record: Coverage) -> str | None:
+        spec = self._specs.get(record.source)
+        if spec is None:
+            return None
+        done = self._done.setdefault(spec.id, [])
+        done.append(record)
+        if len(done) != self._expected[spec.id]:
+            return None
+        ok = sum(1 for c in done if c.status == COV_OK)
+        calls = sum(c.api_calls for c in done)
+        retries = sum(c.retries for c in done)
+        counts = f"{calls} API call{'s' if calls != 1 else ''}"
+        if retries:
+            counts += f", {retries} retr{'ies' if retries != 1 else 'y'}"
+        where = "" if spec.scope == "global" else f" in {ok} of {len(done)} region{'s' if len(done) != 1 else ''}"
+        verb = "read" if ok else "not read"
+        return f"{spec.title}: {verb}{where} ({counts})"
+
+
+def phases(specs: list[CollectorSpec]) -> list[list[CollectorSpec]]:
+    """Order collectors into phases: each runs after every collector named in its ``after``.
+
+    A dependency that is not among ``specs`` is ignored (the dependent collector then sees no
+    items of it), so a partial run of collectors still works.
+    """
+    ids = {spec.id for spec in specs}
+    done: set[str] = set()
+    remaining = list(specs)
+    out: list[list[CollectorSpec]] = []
+    while remaining:
+        ready = [s for s in remaining if all(dep in done or dep not in ids for dep in s.after)]
+        if not ready:
+            raise ValueError(f"collector dependency cycle among {[s.id for s in remaining]}")
+        out.append(ready)
+        done |= {s.id for s in ready}
+        remaining = [s for s in remaining if s not in ready]
+    return out
 
 
 def run_collectors(
@@ -78,20 +151,36 @@ def run_collectors(
     concurrency: int,
     calls: threading.local,
     progress: Progress | None = None,
+    lookback_days: int = 30,
+    now: datetime | None = None,
 ) -> tuple[list[InventoryItem], list[Coverage]]:
-    tasks = [
-        (spec, region)
-        for spec in specs
-        for region in (["us-east-1"] if spec.scope == "global" else regions)
-    ]
-    clients = build_clients(session, specs, {r for _, r in tasks}, config)
+    """Read every (collector, region), phase by phase; return inventory and one Coverage per read.
 
-    def read(spec: CollectorSpec, region: str) -> tuple[Coverage, list[InventoryItem]]:
+    ``progress(record, done, total)`` is called from this thread after each read finishes.
+    """
+    now = now or datetime.now(UTC)
+    scopes = {spec.id: (["us-east-1"] if spec.scope == "global" else regions) for spec in specs}
+    total = sum(len(r) for r in scopes.values())
+    client_scopes = {
+        spec.id: sorted({*scopes[spec.id], *regions}) if spec.regional_clients else scopes[spec.id] for spec in specs
+    }
+    clients = build_clients(
+        session, specs, sorted({r for rs in client_scopes.values() for r in rs}), config, client_scopes
+    )
+
+    def read(
+        spec: CollectorSpec, region: str, earlier: tuple[InventoryItem, ...]
+    ) -> tuple[Coverage, list[InventoryItem]]:
         record = Coverage(source=spec.id, region="global" if spec.scope == "global" else region)
         calls.record = record
         items: list[InventoryItem] = []
+        view = earlier if spec.scope == "global" else tuple(i for i in earlier if i.region == region)
+        context = CollectContext(
+            account_id, region, clients[region], view, lookback_days, now, tuple(regions),
+            clients if spec.regional_clients else {},
+        )
         try:
-            items = list(spec.fn(CollectContext(account_id, region, clients[region])))
+            items = [replace(item, data=redact(item.data)) for item in spec.fn(context)]
         except ReadOnlyViolation:
             raise  # a bug, never a coverage gap: fail the review loudly
         except Exception as error:  # every other failure becomes recorded coverage
@@ -105,18 +194,27 @@ def run_collectors(
             record.status = COV_OK
         finally:
             calls.record = None
+        if record.retries:
+            retried = f"throttled, retried {record.retries} time{'s' if record.retries != 1 else ''}"
+            record.detail = f"{record.detail}; {retried}" if record.detail else retried
         return record, items
 
     inventory: list[InventoryItem] = []
     coverage: list[Coverage] = []
+    done = 0
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="collect") as pool:
-        futures = [pool.submit(read, spec, region) for spec, region in tasks]
-        for done, future in enumerate(as_completed(futures), start=1):
-            record, items = future.result()
-            coverage.append(record)
-            inventory.extend(items)
-            if progress:
-                progress(record, done, len(tasks))
+        for phase in phases(specs):
+            earlier = tuple(inventory)
+            futures = [
+                pool.submit(read, spec, region, earlier) for spec in phase for region in scopes[spec.id]
+            ]
+            for future in as_completed(futures):
+                record, items = future.result()
+                done += 1
+                coverage.append(record)
+                inventory.extend(items)
+                if progress:
+                    progress(record, done, total)
     coverage.sort(key=lambda c: (c.source, c.region))
     inventory.sort(key=lambda i: (i.resource_type, i.region, i.resource_id))
     return inventory, coverage

@@ -1,0 +1,80 @@
+"""The account's AWS Organizations context (global read): organization, role, member accounts.
+
+"Not in an organization" (``AWSOrganizationsNotInUseException``) and "not the management
+account" (``AccessDeniedException`` on ListAccounts from a member that is not the management
+account) are normal outcomes recorded in the item, not coverage gaps. A denial of
+DescribeOrganization, or of ListAccounts from the management account itself, is a real gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from finops.collect import CollectContext, collector, iso, paginate
+from finops.models import InventoryItem
+
+NOT_IN_ORG = "AWSOrganizationsNotInUseException"
+DENIED = {"AccessDeniedException", "AccessDenied"}
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+@collector(
+    "account.organization",
+    service="organizations",
+    resource_type="organizations:account",
+    title="AWS Organizations membership",
+    operations=("DescribeOrganization", "ListAccounts"),
+    iam_actions=("organizations:DescribeOrganization", "organizations:ListAccounts"),
+    scope="global",
+)
+def collect_organization(ctx: CollectContext) -> Iterator[InventoryItem]:
+    orgs = ctx.client("organizations")
+    data: dict[str, Any] = {
+        "in_organization": False, "organization_id": None, "management_account_id": None,
+        "is_management_account": False, "feature_set": None, "accounts": None,
+    }
+    try:
+        org = orgs.describe_organization()["Organization"]
+    except ClientError as error:
+        if _code(error) != NOT_IN_ORG:
+            raise
+        org = None
+    if org is not None:
+        management = org.get("MasterAccountId")
+        data.update(
+            in_organization=True,
+            organization_id=org.get("Id"),
+            management_account_id=management,
+            is_management_account=management == ctx.account_id,
+            feature_set=org.get("FeatureSet"),
+        )
+        try:
+            data["accounts"] = [
+                {
+                    "id": account.get("Id"),
+                    "name": account.get("Name"),
+                    "status": account.get("State") or account.get("Status"),
+                    "joined": iso(account.get("JoinedTimestamp")),
+                }
+                for account in paginate(orgs, "list_accounts", "Accounts")
+            ]
+        except ClientError as error:
+            # A member account (not a delegated administrator) may not list accounts: normal.
+            if data["is_management_account"] or _code(error) not in DENIED:
+                raise
+    yield InventoryItem(
+        collector="account.organization",
+        resource_type="organizations:account",
+        account_id=ctx.account_id,
+        region="global",
+        resource_id=ctx.account_id,
+        arn=f"arn:aws:organizations::{data['management_account_id'] or ctx.account_id}:account/"
+        f"{data['organization_id'] or 'none'}/{ctx.account_id}",
+        data=data,
+    )

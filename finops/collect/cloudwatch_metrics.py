@@ -1,0 +1,197 @@
+"""CloudWatch evidence for the checks, read after the resources (phase 2), one region at a time.
+
+What is read, per resource found by the phase-1 collectors of the same region, over
+``CollectContext.lookback_days`` complete UTC days (default 30, ``FINOPS_METRICS_LOOKBACK_DAYS``)
+at a daily period:
+
+- EC2 instance ``CPUUtilization`` (Maximum, Average);
+- NAT gateway ``BytesOutToDestination``, ``BytesInFromSource``, ``BytesInFromDestination``,
+  ``BytesOutToSource`` (Sum);
+- RDS instance ``DatabaseConnections`` (Maximum, Average);
+- Lambda function ``Invocations`` (Sum);
+- S3 bucket ``BucketSizeBytes`` (Average) per ``StorageType`` that ListMetrics reports for the
+  bucket (S3 publishes it daily, in the bucket's region). Objects are never listed.
+
+Queries go out in batched GetMetricData calls (at most 500 queries each, fewer for long
+lookbacks so one call stays under 100,800 data points); result pages are merged by query id.
+
+Storage: one separate inventory item per resource with any query, collector
+``cloudwatch.metrics``, resource type ``cloudwatch:metrics``, ``resource_id`` = the resource's
+ARN (``arn`` is empty: a metric series has no ARN of its own), and ``data``::
+
+    {"target_collector": "ec2.instances", "target_resource_type": "ec2:instance",
+     "target_resource_id": "i-0abc", "target_arn": "arn:aws:ec2:...",
+     "window": {"start": iso, "end": iso, "period_seconds": 86400, "lookback_days": 30},
+     "metrics": {"CPUUtilization.Maximum": {"daily": {"2026-11-01": 3.5, ...},
+                 "datapoints": 30, "max": 9.0, "avg": 2.1, "sum": 63.0, "latest": 1.2}, ...}}
+
+A metric with no data points in the window is present with ``datapoints: 0`` and null
+summaries: for these metrics that means "no traffic / no invocations" (AWS publishes no zero
+points), which the checks must read as evidence of idleness, not as missing coverage.
+Metric keys for S3 are ``BucketSizeBytes.<StorageType>.Average``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from finops.collect import CollectContext, collector, paginate
+from finops.models import InventoryItem
+
+PERIOD = 86400
+MAX_QUERIES = 500  # GetMetricData limit per call
+MAX_DATAPOINTS = 100_800  # GetMetricData limit per call
+
+# collector id -> (namespace, dimension name, [(metric, stat), ...])
+RESOURCE_METRICS: dict[str, tuple[str, str, list[tuple[str, str]]]] = {
+    "ec2.instances": ("AWS/EC2", "InstanceId", [("CPUUtilization", "Maximum"), ("CPUUtilization", "Average")]),
+    "ec2.nat_gateways": ("AWS/NATGateway", "NatGatewayId", [
+        ("BytesOutToDestination", "Sum"), ("BytesInFromSource", "Sum"),
+        ("BytesInFromDestination", "Sum"), ("BytesOutToSource", "Sum"),
+    ]),
+    "rds.instances": ("AWS/RDS", "DBInstanceIdentifier", [
+        ("DatabaseConnections", "Maximum"), ("DatabaseConnections", "Average"),
+    ]),
+    "lambda.functions": ("AWS/Lambda", "FunctionName", [("Invocations", "Sum")]),
+}
+S3_COLLECTOR = "s3.buckets"
+
+
+@dataclass(frozen=True)
+class Query:
+    target: InventoryItem
+    key: str  # e.g. "CPUUtilization.Maximum"
+    namespace: str
+    metric: str
+    dimensions: tuple[tuple[str, str], ...]
+    stat: str
+
+
+def window(now: datetime, lookback_days: int) -> tuple[datetime, datetime]:
+    """``lookback_days`` complete UTC days ending at the last midnight before ``now``."""
+    end = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return end - timedelta(days=lookback_days), end
+
+
+def batch_size(lookback_days: int) -> int:
+    return max(1, min(MAX_QUERIES, MAX_DATAPOINTS // max(lookback_days, 1)))
+
+
+def plan(ctx: CollectContext, s3_metrics: list[dict[str, Any]]) -> list[Query]:
+    queries: list[Query] = []
+    for collector_id, (namespace, dimension, metrics) in RESOURCE_METRICS.items():
+        for item in ctx.of(collector_id):
+            for metric, stat in metrics:
+                queries.append(Query(
+                    item, f"{metric}.{stat}", namespace, metric, ((dimension, item.resource_id),), stat
+                ))
+    buckets = {item.resource_id: item for item in ctx.of(S3_COLLECTOR)}
+    seen: set[tuple[str, str]] = set()
+    for metric in s3_metrics:
+        dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
+        bucket = buckets.get(dims.get("BucketName", ""))
+        if bucket is None or set(dims) != {"BucketName", "StorageType"}:
+            continue
+        if (bucket.resource_id, dims["StorageType"]) in seen:
+            continue
+        seen.add((bucket.resource_id, dims["StorageType"]))
+        queries.append(Query(
+            bucket, f"BucketSizeBytes.{dims['StorageType']}.Average", "AWS/S3", "BucketSizeBytes",
+            (("BucketName", bucket.resource_id), ("StorageType", dims["StorageType"])), "Average",
+        ))
+    return queries
+
+
+def fetch(cloudwatch: Any, queries: list[Query], start: datetime, end: datetime, size: int) -> dict[int, dict]:
+    """Query index -> {date: value}, over batched, paginated GetMetricData calls."""
+    values: dict[int, dict[str, float]] = defaultdict(dict)
+    for offset in range(0, len(queries), size):
+        batch = queries[offset : offset + size]
+        request = [
+            {
+                "Id": f"q{offset + n}",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": q.namespace,
+                        "MetricName": q.metric,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in q.dimensions],
+                    },
+                    "Period": PERIOD,
+                    "Stat": q.stat,
+                },
+                "ReturnData": True,
+            }
+            for n, q in enumerate(batch)
+        ]
+        pages = cloudwatch.get_paginator("get_metric_data").paginate(
+            MetricDataQueries=request, StartTime=start, EndTime=end, ScanBy="TimestampAscending"
+        )
+        for page in pages:  # a query's points may be split over pages: merge by id
+            for result in page.get("MetricDataResults", []):
+                index = int(result["Id"][1:])
+                for ts, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
+                    values[index][ts.astimezone(UTC).date().isoformat()] = value
+    return values
+
+
+def summarize(daily: dict[str, float]) -> dict[str, Any]:
+    points = [daily[d] for d in sorted(daily)]
+    return {
+        "daily": dict(sorted(daily.items())),
+        "datapoints": len(points),
+        "max": max(points) if points else None,
+        "avg": sum(points) / len(points) if points else None,
+        "sum": sum(points) if points else None,
+        "latest": points[-1] if points else None,
+    }
+
+
+@collector(
+    "cloudwatch.metrics",
+    service="cloudwatch",
+    resource_type="cloudwatch:metrics",
+    title="CloudWatch usage metrics",
+    operations=("GetMetricData", "ListMetrics"),
+    iam_actions=("cloudwatch:GetMetricData", "cloudwatch:ListMetrics"),
+    after=("ec2.instances", "ec2.nat_gateways", "rds.instances", "lambda.functions", S3_COLLECTOR),
+)
+def collect_metrics(ctx: CollectContext) -> Iterator[InventoryItem]:
+    cloudwatch = ctx.client("cloudwatch")
+    s3_metrics: list[dict[str, Any]] = []
+    if ctx.of(S3_COLLECTOR):
+        s3_metrics = list(paginate(
+            cloudwatch, "list_metrics", "Metrics", Namespace="AWS/S3", MetricName="BucketSizeBytes"
+        ))
+    queries = plan(ctx, s3_metrics)
+    if not queries:
+        return
+    start, end = window(ctx.now or datetime.now(UTC), ctx.lookback_days)
+    values = fetch(cloudwatch, queries, start, end, batch_size(ctx.lookback_days))
+    by_target: dict[str, list[int]] = defaultdict(list)
+    for index, query in enumerate(queries):
+        by_target[query.target.uid].append(index)
+    for indexes in by_target.values():
+        target = queries[indexes[0]].target
+        yield InventoryItem(
+            collector="cloudwatch.metrics",
+            resource_type="cloudwatch:metrics",
+            account_id=ctx.account_id,
+            region=ctx.region,
+            resource_id=target.arn or target.uid,
+            arn="",
+            data={
+                "target_collector": target.collector,
+                "target_resource_type": target.resource_type,
+                "target_resource_id": target.resource_id,
+                "target_arn": target.arn,
+                "window": {
+                    "start": start.isoformat(), "end": end.isoformat(),
+                    "period_seconds": PERIOD, "lookback_days": ctx.lookback_days,
+                },
+                "metrics": {queries[i].key: summarize(values.get(i, {})) for i in indexes},
+            },
+        )
