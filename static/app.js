@@ -21,3 +21,17 @@ function selectText(node) {
   selection.removeAllRanges();
   selection.addRange(range);
 }
+
+// HTMX answers that are errors (an expired form, a server error) are not swapped by htmx: put the
+// sentence from the target's data-error-message into the target instead of failing silently.
+document.addEventListener("htmx:responseError", (event) => {
+  const detail = event.detail || {};
+  const candidates = [detail.target, detail.requestConfig && detail.requestConfig.target, detail.elt];
+  const target = candidates.find((node) => node && node.dataset && node.dataset.errorMessage);
+  if (!target) return;
+  const message = document.createElement("p");
+  message.id = "connection-message";
+  message.className = "connection-message result-bad";
+  message.textContent = target.dataset.errorMessage;
+  target.replaceChildren(message);
+});

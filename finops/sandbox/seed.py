@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import boto3
 
+from finops import iam_policy
+
 CUSTOMER_ACCOUNT = "222222222222"
-ROLE_NAME = "finops-pack-readonly"
+ROLE_NAME = iam_policy.ROLE_NAME
 DEFAULT_SCANNER_PRINCIPAL = "arn:aws:iam::123456789012:root"
 
 
@@ -44,33 +46,33 @@ def customer_admin(account_id: str = CUSTOMER_ACCOUNT, user_name: str = "custome
 
 
 def trust_policy(scanner_principal: str, external_id: str) -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": scanner_principal},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
-            }
-        ],
-    }
+    """The trust policy a customer saves (iam/trust-policy.json filled in for one review)."""
+    return iam_policy.trust_policy(scanner_principal, external_id)
 
 
-def create_role(account: CustomerAccount, policy: dict, name: str = ROLE_NAME) -> str:
+def create_role(account: CustomerAccount, policy: dict, name: str = ROLE_NAME, *,
+                permissions: dict | None = None) -> str:
+    """(Re)create ``name`` with the trust ``policy``; with ``permissions``, also its inline policy."""
     iam = account.session().client("iam")
     try:
+        for existing in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=existing)
         iam.delete_role(RoleName=name)
     except iam.exceptions.NoSuchEntityException:
         pass
-    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(policy))["Role"]["Arn"]
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(policy),
+                          MaxSessionDuration=iam_policy.MAX_SESSION_SECONDS)["Role"]["Arn"]
+    if permissions is not None:
+        iam.put_role_policy(RoleName=name, PolicyName=iam_policy.POLICY_NAME, PolicyDocument=json.dumps(permissions))
+    return arn
 
 
 def create_scanner_role(
     account: CustomerAccount, external_id: str, scanner_principal: str = DEFAULT_SCANNER_PRINCIPAL
 ) -> str:
-    """The role as the customer would create it: trusting the scanner, with the External ID."""
-    return create_role(account, trust_policy(scanner_principal, external_id))
+    """The role as the customer would create it (the manual path): trusting the scanner with the
+    External ID, carrying the real read-only policy from iam/."""
+    return create_role(account, trust_policy(scanner_principal, external_id), permissions=iam_policy.policy())
 
 
 # What seed_demo_waste leaves behind, with the monthly savings the report must show.

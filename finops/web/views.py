@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, send_file, url_for
 from htmx_flask import make_response, request
 
-from finops import reviews
+from finops import iam_policy, reviews
+from finops.aws.connection import ConnectionResult, check_connection
 from finops.config import Settings
 from finops.db import connect
 from finops.errors import FinopsError
 from finops.models import ACTIVE_STATUSES, FINISHED_STATUSES
 from finops.report import STATUS_WORDS, build_report, source_title, to_json, to_markdown
-from finops.web.forms import ConnectForm, StartReviewForm
+from finops.web.forms import ConnectForm, StartReviewForm, TestConnectionForm
 
 bp = Blueprint("web", __name__)
 
@@ -34,9 +35,71 @@ def healthz() -> dict:
     return {"status": "ok"}
 
 
+@bp.app_context_processor
+def inject_removal() -> dict:
+    """The removal commands, for the wizard, the security page and every report."""
+    return {"removal": {"cloudformation": iam_policy.cloudformation_remove_commands(),
+                        "manual": iam_policy.manual_remove_commands(),
+                        "stack_name": iam_policy.STACK_NAME, "role_name": iam_policy.ROLE_NAME}}
+
+
 @bp.get("/")
 def index() -> str:
     return render_template("index.html", form=StartReviewForm())
+
+
+@bp.get("/security")
+def security() -> str:
+    return render_template("wizard/security.html", form=StartReviewForm(), policy_json=iam_policy.policy_text())
+
+
+@bp.get(f"/iam/{iam_policy.TEMPLATE_FILE}")
+def download_template() -> Response:
+    return send_file(iam_policy.template_path(), mimetype="text/yaml", as_attachment=True,
+                     download_name=iam_policy.TEMPLATE_FILE)
+
+
+@bp.get(f"/iam/{iam_policy.POLICY_FILE}")
+def download_policy() -> Response:
+    return Response(iam_policy.policy_text(), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{iam_policy.POLICY_FILE}"'})
+
+
+@bp.get(f"/reviews/<review_id>/{iam_policy.TRUST_POLICY_DOWNLOAD}")
+def download_trust_policy(review_id: str) -> Response:
+    review = _load(review_id)
+    principal = settings().scanner_principal_arn
+    if not iam_policy.is_valid_scanner_principal(principal):
+        raise FinopsError("scanner principal not configured", customer_message=SCANNER_NOT_CONFIGURED)
+    return Response(iam_policy.trust_policy_text(principal or "", review["external_id"]), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{iam_policy.TRUST_POLICY_DOWNLOAD}"'})
+
+
+SCANNER_NOT_CONFIGURED = (
+    "The role commands are not available yet: this FinOps Pack deployment has no scanner principal configured. "
+    "Your FinOps Pack contact will send you the commands."
+)
+
+
+def _wizard(review: dict) -> dict:
+    """Everything the create-the-role step shows, filled in for this review."""
+    config = settings()
+    principal = config.scanner_principal_arn
+    ready = iam_policy.is_valid_scanner_principal(principal)
+    context: dict[str, Any] = {
+        "principal": principal, "principal_ready": ready, "principal_set": bool(principal),
+        "not_configured": SCANNER_NOT_CONFIGURED, "policy_json": iam_policy.policy_text(),
+        "files": {"template": iam_policy.TEMPLATE_FILE, "policy": iam_policy.POLICY_FILE,
+                  "trust": iam_policy.TRUST_POLICY_DOWNLOAD},
+    }
+    if ready:
+        assert principal is not None
+        context.update(
+            commands=iam_policy.commands(review["external_id"], principal),
+            trust_policy=iam_policy.trust_policy_text(principal, review["external_id"]),
+            quick_create_url=iam_policy.quick_create_url(config.template_url, review["external_id"], principal),
+        )
+    return context
 
 
 @bp.post("/reviews")
@@ -56,7 +119,8 @@ def _load(review_id: str) -> dict:
 def show_review(review_id: str) -> str:
     review = _load(review_id)
     form = ConnectForm(data={"external_id": review["external_id"], "role_arn": review["role_arn"] or "",
-                             "contact_name": review["contact_name"] or "", "contact_email": review["contact_email"] or "",
+                             "contact_name": review["contact_name"] or "",
+                             "contact_email": review["contact_email"] or "",
                              "contact_company": review["contact_company"] or ""})
     return _render_review(review, form)
 
@@ -65,7 +129,25 @@ def _render_review(review: dict, form: ConnectForm, error: str | None = None, st
     return render_template(
         "reviews/show.html", review=review, form=form, error=error,
         steps=reviews.steps(db(), review["id"]), active=review["status"] in ACTIVE_STATUSES,
+        wizard=_wizard(review),
     ), status
+
+
+@bp.post("/reviews/<review_id>/test-connection")
+def connection_check(review_id: str) -> Any:
+    """HTMX: assume the role now, exactly as the scanner will, and answer in one sentence."""
+    review = _load(review_id)
+    form = TestConnectionForm()
+    if form.validate_on_submit():
+        result = check_connection(
+            form.role_arn.data or "", form.external_id.data or "",
+            review_external_id=review["external_id"], scanner_principal_arn=settings().scanner_principal_arn,
+        )
+    else:
+        errors = [message for field in (form.role_arn, form.external_id) for message in field.errors]
+        result = ConnectionResult(False, "invalid_input", errors[0] if errors else "Fill in the role ARN first.")
+    # Always 200: the test ran and this is its answer (htmx does not swap error responses).
+    return render_template("reviews/_connection_result.html", result=result)
 
 
 @bp.post("/reviews/<review_id>/scan")
