@@ -113,12 +113,68 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m002_cost_data(db: sqlite_utils.Database) -> None:
+    """Cost Explorer spend, resource-level costs, Cost Optimization Hub recommendations.
+
+    Money is integer micro-dollars (CE amounts are parsed from strings with Decimal first).
+    """
+    fk = [("review_id", "reviews", "id")]
+    db["spend_monthly"].create(
+        {
+            "review_id": str, "period_start": str, "period_end": str, "service": str,
+            "linked_account": str, "linked_account_name": str, "unblended_micros": int,
+            "net_amortized_micros": int,  # null when Cost Explorer did not return NetAmortizedCost
+            "currency": str, "estimated": int,
+        },
+        pk=("review_id", "period_start", "service", "linked_account"), foreign_keys=fk,
+    )
+    db["spend_daily"].create(
+        {"review_id": str, "day": str, "unblended_micros": int, "currency": str, "estimated": int},
+        pk=("review_id", "day"), foreign_keys=fk,
+    )
+    db["resource_costs"].create(
+        {
+            "review_id": str, "service": str, "resource_id": str, "cost_micros": int, "currency": str,
+            "period_start": str, "period_end": str, "days": int,
+        },
+        pk=("review_id", "service", "resource_id"), foreign_keys=fk,
+    )
+    db["cost_recommendations"].create(
+        {
+            "review_id": str, "recommendation_id": str, "account_id": str, "region": str,
+            "resource_id": str, "resource_arn": str, "action_type": str,
+            "current_resource_type": str, "recommended_resource_type": str,
+            "current_resource_summary": str, "recommended_resource_summary": str,
+            "estimated_monthly_savings_micros": int, "estimated_monthly_cost_micros": int,
+            "estimated_savings_percentage": str,  # decimal string, not a float
+            "currency": str, "implementation_effort": str, "restart_needed": int,
+            "rollback_possible": int, "lookback_days": int, "source": str, "last_refresh": str,
+            "tags": str,  # JSON
+        },
+        pk=("review_id", "recommendation_id"), foreign_keys=fk,
+    )
+    db["cost_summary"].create(
+        {
+            "review_id": str, "spend_start": str, "spend_end": str, "daily_start": str, "daily_end": str,
+            "resources_start": str, "resources_end": str, "grouped_by_account": int,
+            "coh_enrollment": str, "coh_savings_estimation_mode": str,
+            "coh_deduped_savings_micros": int, "coh_commitment_savings_micros": int, "coh_currency": str,
+            "ce_requests": int, "ce_request_price_micros": int,
+        },
+        pk="review_id", foreign_keys=fk,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
+    ("002_cost_data", _m002_cost_data),
 ]
 
 # Child tables, deleted before their review (foreign keys are enforced).
-REVIEW_CHILD_TABLES = ("review_steps", "coverage", "inventory", "findings")
+REVIEW_CHILD_TABLES = (
+    "review_steps", "coverage", "inventory", "findings",
+    "spend_monthly", "spend_daily", "resource_costs", "cost_recommendations", "cost_summary",
+)
 
 
 def connect(path: Path | str, *, migrations: bool = True) -> sqlite_utils.Database:

@@ -12,12 +12,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlite_utils
 
 from finops.aws.arn import new_external_id, parse_role_arn
 from finops.config import Settings
+from finops.cost import CE_REQUEST_PRICE
 from finops.db import REVIEW_CHILD_TABLES, atomic, iso, parse_iso, utcnow
 from finops.errors import (
     ExternalIdMismatch,
@@ -198,6 +200,7 @@ def store_result(db: sqlite_utils.Database, review_id: str, result: ScanResult) 
             }
             for f in result.findings
         )
+        _store_costs(db, review_id, result)
         db.execute(
             "update reviews set status = ?, account_id = ?, regions = ?, progress = 100, finished_at = ?, "
             "heartbeat_at = ? where id = ?",
@@ -209,6 +212,70 @@ def store_result(db: sqlite_utils.Database, review_id: str, result: ScanResult) 
             "Report ready" + (f", with {gaps} part(s) that could not be read (listed in the report)" if gaps else ""),
         )
     return status
+
+
+def _optional_micros(amount: Decimal | None) -> int | None:
+    return None if amount is None else to_micros(amount)
+
+
+def _store_costs(db: sqlite_utils.Database, review_id: str, result: ScanResult) -> None:
+    costs = result.costs
+    db["spend_monthly"].insert_all(
+        {
+            "review_id": review_id, "period_start": m.start, "period_end": m.end, "service": m.service,
+            "linked_account": m.linked_account, "linked_account_name": m.linked_account_name,
+            "unblended_micros": to_micros(m.unblended), "net_amortized_micros": _optional_micros(m.net_amortized),
+            "currency": m.currency, "estimated": int(m.estimated),
+        }
+        for m in costs.monthly
+    )
+    db["spend_daily"].insert_all(
+        {
+            "review_id": review_id, "day": d.day, "unblended_micros": to_micros(d.unblended),
+            "currency": d.currency, "estimated": int(d.estimated),
+        }
+        for d in costs.daily
+    )
+    db["resource_costs"].insert_all(
+        {
+            "review_id": review_id, "service": r.service, "resource_id": r.resource_id,
+            "cost_micros": to_micros(r.cost), "currency": r.currency, "period_start": r.start,
+            "period_end": r.end, "days": r.days,
+        }
+        for r in costs.resource_costs
+    )
+    db["cost_recommendations"].insert_all(
+        {
+            "review_id": review_id, "recommendation_id": c.recommendation_id, "account_id": c.account_id,
+            "region": c.region, "resource_id": c.resource_id, "resource_arn": c.resource_arn,
+            "action_type": c.action_type, "current_resource_type": c.current_resource_type,
+            "recommended_resource_type": c.recommended_resource_type,
+            "current_resource_summary": c.current_resource_summary,
+            "recommended_resource_summary": c.recommended_resource_summary,
+            "estimated_monthly_savings_micros": to_micros(c.estimated_monthly_savings),
+            "estimated_monthly_cost_micros": _optional_micros(c.estimated_monthly_cost),
+            "estimated_savings_percentage": (
+                None if c.estimated_savings_percentage is None else str(c.estimated_savings_percentage)
+            ),
+            "currency": c.currency, "implementation_effort": c.implementation_effort,
+            "restart_needed": None if c.restart_needed is None else int(c.restart_needed),
+            "rollback_possible": None if c.rollback_possible is None else int(c.rollback_possible),
+            "lookback_days": c.lookback_days, "source": c.source, "last_refresh": c.last_refresh,
+            "tags": json.dumps(c.tags, sort_keys=True),
+        }
+        for c in costs.recommendations
+    )
+    db["cost_summary"].insert({
+        "review_id": review_id, "spend_start": costs.spend_start, "spend_end": costs.spend_end,
+        "daily_start": costs.daily_start, "daily_end": costs.daily_end,
+        "resources_start": costs.resources_start, "resources_end": costs.resources_end,
+        "grouped_by_account": int(costs.grouped_by_account), "coh_enrollment": costs.coh_enrollment,
+        "coh_savings_estimation_mode": costs.coh_savings_estimation_mode,
+        "coh_deduped_savings_micros": _optional_micros(costs.coh_deduped_savings),
+        "coh_commitment_savings_micros": _optional_micros(costs.coh_commitment_savings),
+        "coh_currency": costs.coh_currency, "ce_requests": costs.ce_requests,
+        "ce_request_price_micros": to_micros(CE_REQUEST_PRICE),
+    })
 
 
 def fail(db: sqlite_utils.Database, review_id: str, error: FinopsError) -> None:

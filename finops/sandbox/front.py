@@ -4,6 +4,19 @@ Control endpoints (plain JSON, loopback only):
   GET/DELETE /_requests     the request log (each: service, action, params, access_key, status)
   POST/DELETE /_faults      {"latency_ms": 0, "rules": [{"service", "action", "region",
                              "error": "AccessDenied" | "Throttling", "rate": 1.0, "count": null}]}
+  GET/POST/DELETE /_fixtures
+                            {"account_id": "222222222222" | "*", "fixtures": {"<X-Amz-Target>":
+                             {"pages": [<output>, ...]} | {"error": {"code", "message", "status"}},
+                             optionally with "fail_first": {"count": n, "error": {...}}}}
+
+Fixtures serve the JSON-protocol APIs moto lacks (Cost Optimization Hub, CE
+GetCostAndUsageWithResources, Compute Optimizer, Pricing) in their real wire format. Every page is
+checked against botocore's output shape (``ParamValidator``); a page that does not match is answered
+500 ``FixtureInvalid``, so a fixture cannot drift from what AWS can send. Paging: page *i* carries
+the token ``p<i+1>`` in ``nextToken`` / ``NextPageToken`` when more pages follow. A target with no
+fixture falls back to the baseline (a fresh account with the feature on and nothing to report, the
+same as moto's CE with no queued result); without either, a front-only service answers 400
+``UnknownOperationException`` and any other target (e.g. CE GetCostAndUsage) goes to moto.
 """
 
 from __future__ import annotations
@@ -21,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import botocore.session
+from botocore.validate import ParamValidator
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -28,6 +42,18 @@ _CREDENTIAL_RE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-
 # Signing names that differ from botocore's service names.
 _SIGNING_TO_SERVICE = {"monitoring": "cloudwatch", "execute-api": "apigateway"}
 DEFAULT_ACCOUNT = "123456789012"
+ANY_ACCOUNT = "*"
+# X-Amz-Target prefix -> botocore service, for the services whose targets can have fixtures.
+TARGET_SERVICES = {
+    "CostOptimizationHubService": "cost-optimization-hub",
+    "AWSInsightsIndexService": "ce",
+    "ComputeOptimizerService": "compute-optimizer",
+    "AWSPriceListService": "pricing",
+}
+# Targets moto does not implement: never forwarded, answered from fixtures or refused.
+FRONT_ONLY_PREFIXES = {"CostOptimizationHubService", "ComputeOptimizerService", "AWSPriceListService"}
+FRONT_ONLY_TARGETS = {"AWSInsightsIndexService.GetCostAndUsageWithResources"}
+_PAGE_TOKEN_RE = re.compile(r"^p(\d+)$")
 
 
 @cache
@@ -43,11 +69,18 @@ def protocol_of(service: str) -> str:
 
 
 class Front:
-    def __init__(self, app: WSGIApp, iam_lookup: Callable[[str, str], Any] | None = None):
+    def __init__(
+        self,
+        app: WSGIApp,
+        iam_lookup: Callable[[str, str], Any] | None = None,
+        baseline: dict[str, dict] | None = None,
+    ):
         self.app = app
         self.iam_lookup = iam_lookup  # (account_id, role_arn) -> trust policy JSON or None
         self.requests: list[dict[str, Any]] = []
         self.faults: dict[str, Any] = {"latency_ms": 0, "rules": []}
+        self.baseline: dict[str, dict] = dict(baseline or {})  # target -> spec, for every account
+        self.fixtures: dict[str, dict[str, dict]] = {}  # account ("*" for any) -> target -> spec
         self._lock = threading.Lock()
         self._rng = random.Random(7)
 
@@ -76,6 +109,14 @@ class Front:
             record["fault"] = True
             start_response(f"{status} Injected", headers)
             return [payload]
+        if record.get("target"):
+            served = self._serve_fixture(record)
+            if served is not None:
+                status, headers, payload = served
+                record["status"] = status
+                record["fixture"] = True
+                start_response(f"{status} {'OK' if status < 400 else 'Error'}", headers)
+                return [payload]
 
         captured: dict[str, Any] = {}
 
@@ -120,6 +161,7 @@ class Front:
             "region": region,
             "params": params,
             "access_key": access_key,
+            "target": target,
             "method": environ.get("REQUEST_METHOD"),
             "path": environ.get("PATH_INFO"),
             "at": time.time(),
@@ -181,6 +223,74 @@ class Front:
                 return error_response(record["service"], record["action"], rule["error"])
         return None
 
+    # -- fixtures for JSON-protocol targets moto lacks -------------------------------------------
+    def _serve_fixture(self, record: dict[str, Any]) -> tuple[int, list, bytes] | None:
+        target = record["target"]
+        prefix, _, operation = target.rpartition(".")
+        service = TARGET_SERVICES.get(prefix)
+        if service is None:
+            return None
+        account = self._caller(record["access_key"])[0]
+        with self._lock:
+            spec = (
+                self.fixtures.get(account, {}).get(target)
+                or self.fixtures.get(ANY_ACCOUNT, {}).get(target)
+                or self.baseline.get(target)
+            )
+            first = (spec or {}).get("fail_first")
+            if first and first.get("count", 0) > 0:  # the first N requests fail, later ones succeed
+                first["count"] -= 1
+                spec = {"error": first["error"]}
+        if spec is None:
+            if prefix in FRONT_ONLY_PREFIXES or target in FRONT_ONLY_TARGETS:
+                return json_error(service, 400, "UnknownOperationException",
+                                  f"No fixture for {target} in the local AWS")
+            return None  # moto serves it (e.g. CE GetCostAndUsage with its queued results)
+        if "error" in spec:
+            err = spec["error"]
+            return json_error(service, int(err.get("status", 400)), err["code"], err.get("message", ""))
+        pages = spec.get("pages") or [{}]
+        token_key = page_token_key(service, operation)
+        token = record["params"].get(token_key) if token_key else None
+        index = 0
+        if token:
+            found = _PAGE_TOKEN_RE.match(str(token))
+            if not found or not 0 < int(found.group(1)) < len(pages):
+                code = "InvalidNextTokenException" if service == "ce" else "ValidationException"
+                return json_error(service, 400, code, f"Invalid pagination token {token!r}")
+            index = int(found.group(1))
+        page = dict(pages[index])
+        if token_key:
+            page.pop(token_key, None)
+            if index + 1 < len(pages):
+                page[token_key] = f"p{index + 1}"
+        problems = validate_output(service, operation, page)
+        if problems:
+            return json_error(service, 500, "FixtureInvalid", f"{target} page {index}: {problems}")
+        payload = json.dumps(page).encode()
+        return 200, [
+            ("Content-Type", f"application/x-amz-json-{_json_version(service)}"),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+            ("Content-Length", str(len(payload))),
+        ], payload
+
+    def load_fixtures(self, account: str, fixtures: dict[str, dict]) -> dict[str, str]:
+        """Add fixtures for one account (or "*"); return the problems found (target -> report)."""
+        problems: dict[str, str] = {}
+        for target, spec in fixtures.items():
+            prefix, _, operation = target.rpartition(".")
+            service = TARGET_SERVICES.get(prefix)
+            if service is None:
+                problems[target] = "not a target the front can serve"
+                continue
+            for number, page in enumerate(spec.get("pages") or []):
+                report = validate_output(service, operation, page)
+                if report:
+                    problems[f"{target}[{number}]"] = report
+        with self._lock:
+            self.fixtures.setdefault(account, {}).update(fixtures)
+        return problems
+
     # -- control ----------------------------------------------------------------------------
     def _control(self, environ: dict, start_response: Callable, path: str) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
@@ -197,7 +307,54 @@ class Front:
                     new = json.loads(body or b"{}")
                     self.faults = {"latency_ms": new.get("latency_ms", 0), "rules": new.get("rules", [])}
                 return _respond(start_response, 200, "application/json", json.dumps(self.faults).encode())
+        if path == "/_fixtures":
+            if method == "DELETE":
+                with self._lock:
+                    self.fixtures = {}
+                return _respond(start_response, 200, "application/json", b"{}")
+            if method == "POST":
+                new = json.loads(body or b"{}")
+                problems = self.load_fixtures(str(new.get("account_id") or ANY_ACCOUNT), new.get("fixtures") or {})
+                return _respond(start_response, 200, "application/json", json.dumps({"problems": problems}).encode())
+            with self._lock:
+                listing = {
+                    "baseline": sorted(self.baseline),
+                    "fixtures": {account: sorted(f) for account, f in self.fixtures.items()},
+                }
+            return _respond(start_response, 200, "application/json", json.dumps(listing).encode())
         return _respond(start_response, 404, "text/plain", b"unknown control endpoint")
+
+
+def page_token_key(service: str, operation: str) -> str | None:
+    try:
+        members = _service_model(service).operation_model(operation).output_shape.members
+    except Exception:
+        return None
+    return next((k for k in ("nextToken", "NextPageToken", "NextToken") if k in members), None)
+
+
+def validate_output(service: str, operation: str, page: dict) -> str:
+    """"" when ``page`` is a valid ``operation`` output per botocore's model, else the report."""
+    try:
+        shape = _service_model(service).operation_model(operation).output_shape
+    except Exception as error:
+        return f"unknown operation {service}:{operation} ({type(error).__name__})"
+    report = ParamValidator().validate(page, shape)
+    return report.generate_report() if report.has_errors() else ""
+
+
+def _json_version(service: str) -> str:
+    return _service_model(service).metadata.get("jsonVersion", "1.1")
+
+
+def json_error(service: str, status: int, code: str, message: str) -> tuple[int, list, bytes]:
+    payload = json.dumps({"__type": code, "message": message}).encode()
+    return status, [
+        ("Content-Type", f"application/x-amz-json-{_json_version(service)}"),
+        ("x-amzn-ErrorType", code),
+        ("x-amzn-RequestId", str(uuid.uuid4())),
+        ("Content-Length", str(len(payload))),
+    ], payload
 
 
 def trust_allows(policy: dict, caller_account: str, caller_arns: list[str], external_id: str | None) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from pathlib import Path
 from typing import Any
 from urllib.request import Request, urlopen
 
@@ -17,6 +18,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server  # 
 from finops.sandbox.front import Front  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
+FIXTURES_DIR = Path(__file__).parent / "fixtures"
 SCANNER_ACCOUNT = "123456789012"  # moto's default account: the scanner's own identity
 FAKE_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
@@ -49,7 +51,8 @@ class LocalAWS:
     def start(self) -> LocalAWS:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        self.front = Front(DomainDispatcherApplication(create_backend_app), _trust_policy)
+        baseline = json.loads((FIXTURES_DIR / "baseline.json").read_text())["fixtures"]
+        self.front = Front(DomainDispatcherApplication(create_backend_app), _trust_policy, baseline)
         self._server = make_server(
             LOOPBACK, self._port, self.front, threaded=True, request_handler=_QuietHandler
         )
@@ -102,10 +105,36 @@ class LocalAWS:
     def set_faults(self, rules: list[dict] | None = None, latency_ms: int = 0) -> None:
         self.control("/_faults", "POST", {"rules": rules or [], "latency_ms": latency_ms})
 
+    def load_fixtures(
+        self, fixtures: dict[str, dict], account_id: str = "*", *, strict: bool = True
+    ) -> dict[str, str]:
+        """Serve ``{"<X-Amz-Target>": {"pages": [...]} | {"error": {...}}}`` for one account.
+
+        With ``strict`` a fixture that botocore's output shape rejects raises here, before any
+        scan; without it, the front answers 500 FixtureInvalid when the page is requested.
+        """
+        problems = self.control("/_fixtures", "POST", {"account_id": account_id, "fixtures": fixtures})["problems"]
+        if problems and strict:
+            raise ValueError(f"fixtures do not match botocore's output shapes: {problems}")
+        return problems
+
+    def clear_fixtures(self) -> None:
+        self.control("/_fixtures", "DELETE")
+
+    def queue_cost_and_usage(self, account_id: str, results: list[dict]) -> None:
+        """Queue CE GetCostAndUsage answers in moto, for the account whose credentials ask.
+
+        moto hands the next queued result to each request with new parameters (a next page is a
+        new request) and repeats it for identical ones.
+        """
+        self.control("/moto-api/static/ce/cost-and-usage-results", "POST",
+                     {"account_id": account_id, "results": results})
+
     def reset(self) -> None:
-        """Forget every account's state, the request log and the faults."""
+        """Forget every account's state, the request log, the faults and the loaded fixtures."""
         from moto.moto_api import _internal
 
         _internal.moto_api_backend.reset()
         self.control("/_faults", "DELETE")
+        self.clear_fixtures()
         self.clear_requests()

@@ -1,0 +1,177 @@
+"""Cost data: Cost Explorer spend, resource-level costs and Cost Optimization Hub recommendations.
+
+    costs, coverage = collect_costs(session, account_id, settings, config, calls, on_step)
+
+Cost Explorer charges $0.01 per request, each page included, so every query here is sent once
+per review, sequentially, and counted: ``CostData.ce_requests`` is what the review cost. Cost
+Optimization Hub is free. Each source is one coverage record (region "global"); a source that is
+not enabled or not permitted is recorded with the sentence telling the customer how to enable it,
+and nothing else fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from finops.config import Settings
+from finops.errors import ReadOnlyViolation
+from finops.models import COV_DENIED, COV_ERROR, COV_NOT_ENABLED, COV_OK, COV_THROTTLED, CostData, Coverage
+
+log = logging.getLogger(__name__)
+
+SPEND_SOURCE = "ce.spend"
+RESOURCES_SOURCE = "ce.resources"
+COH_SOURCE = "coh.recommendations"
+CE_SOURCES = (SPEND_SOURCE, RESOURCES_SOURCE)
+COST_SOURCE_TITLES = {
+    SPEND_SOURCE: "Cost Explorer spend",
+    RESOURCES_SOURCE: "Resource-level Cost Explorer data",
+    COH_SOURCE: "Cost Optimization Hub recommendations",
+}
+CE_REQUEST_PRICE = Decimal("0.01")  # USD per Cost Explorer API request, each page included
+CE_REGION = "us-east-1"  # Cost Explorer's only endpoint
+COH_REGION = "us-east-1"  # Cost Optimization Hub's only endpoint; botocore does not pin it
+
+# The remedies, in the words the report shows after "could not be read: ".
+CE_NOT_ENABLED = (
+    "Cost Explorer is not enabled for this account; open Cost Explorer once in the AWS Billing and Cost "
+    "Management console (from the management account if this is a member account), and the data "
+    "appears within 24 hours"
+)
+CE_NO_DATA = (
+    "Cost Explorer has no data for this account yet; it appears within 24 hours of Cost Explorer being "
+    "enabled in the AWS Billing and Cost Management console"
+)
+RESOURCES_NOT_ENABLED = (
+    "it is not enabled; enable 'Resource-level data at daily granularity' in Cost Management "
+    "preferences (management account)"
+)
+RESOURCES_TURNED_OFF = (
+    "resource-level costs are turned off on this FinOps Pack server (FINOPS_RESOURCE_COSTS=false)"
+)
+COH_NOT_ENROLLED = (
+    "the account is not enrolled in Cost Optimization Hub; opt in from the Cost Optimization Hub page "
+    "of the AWS Billing and Cost Management console (from the management account to include member "
+    "accounts), and recommendations appear within 24 hours. FinOps Pack never enrolls an account itself"
+)
+UPDATE_ROLE = "update the finops-pack-readonly stack to the current template, which allows it"
+
+StepFn = Callable[[str], None]
+
+
+class SourceUnavailable(Exception):
+    """A cost source answered in a way that means "not enabled": carries the coverage sentence."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+def error_code(error: Exception) -> str:
+    return error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
+
+
+def error_message(error: Exception) -> str:
+    return error.response.get("Error", {}).get("Message", "") if isinstance(error, ClientError) else ""
+
+
+def permission_denied(error: Exception) -> bool:
+    """AccessDenied because IAM refused the action (as opposed to a feature that is switched off)."""
+    message = error_message(error).lower()
+    return error_code(error) in ("AccessDenied", "AccessDeniedException") and (
+        "not authorized" in message or "no identity-based policy" in message or "explicit deny" in message
+    )
+
+
+def classify_cost_error(error: Exception, iam_action: str) -> tuple[str, str]:
+    """Map a failed cost read to a coverage status and the remedy sentence."""
+    if isinstance(error, SourceUnavailable):
+        return COV_NOT_ENABLED, error.detail
+    code = error_code(error)
+    if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+        return COV_DENIED, f"the role lacks {iam_action}; {UPDATE_ROLE}"
+    if code in ("LimitExceededException", "ThrottlingException", "Throttling", "TooManyRequestsException"):
+        return COV_THROTTLED, f"AWS kept throttling the calls ({code}) after every retry; run the review again later"
+    if isinstance(error, ClientError):
+        return COV_ERROR, f"AWS answered {code or 'an error'}"
+    if isinstance(error, BotoCoreError):
+        return COV_ERROR, f"the call failed before AWS answered ({type(error).__name__})"
+    return COV_ERROR, f"an internal error ({type(error).__name__})"
+
+
+def read_source(
+    calls: threading.local, source: str, iam_action: str, read: Callable[[Coverage], None]
+) -> Coverage:
+    """Run one source's reads with its calls counted into its coverage record; record any failure."""
+    record = Coverage(source=source, region="global")
+    calls.record = record
+    try:
+        read(record)
+    except ReadOnlyViolation:
+        raise  # a bug, never a coverage gap
+    except Exception as error:  # every failure becomes recorded coverage, with the remedy
+        record.status, record.detail = classify_cost_error(error, iam_action)
+        log.info("source=%s state=%s code=%s detail=%s", source, record.status, error_code(error), record.detail)
+    finally:
+        calls.record = None
+    return record
+
+
+def collect_costs(
+    session: Any,
+    account_id: str,
+    settings: Settings,
+    config: Any,
+    calls: threading.local,
+    on_step: StepFn = lambda _m: None,
+    *,
+    today: date | None = None,
+) -> tuple[CostData, list[Coverage]]:
+    """Read spend, resource-level costs and COH recommendations; never raises for AWS answers."""
+    from finops.cost import coh, resources, spend
+
+    today = today or datetime.now(UTC).date()
+    data = CostData()
+    ce = session.client("ce", region_name=CE_REGION, config=config)
+
+    spend_cov = read_source(calls, SPEND_SOURCE, "ce:GetCostAndUsage", lambda _r: spend.read_spend(ce, data, today))
+    on_step(
+        f"Read {len({m.start for m in data.monthly})} months of Cost Explorer spend"
+        if spend_cov.status == COV_OK
+        else f"Cost Explorer spend: {spend_cov.status.replace('_', ' ')}, {spend_cov.detail}"
+    )
+
+    if not settings.resource_costs:
+        resources_cov = Coverage(RESOURCES_SOURCE, "global", COV_NOT_ENABLED, detail=RESOURCES_TURNED_OFF)
+    elif spend_cov.status == COV_NOT_ENABLED:
+        # Resource-level data is part of Cost Explorer: do not pay for a request bound to fail.
+        resources_cov = Coverage(RESOURCES_SOURCE, "global", COV_NOT_ENABLED, detail=spend_cov.detail)
+    else:
+        resources_cov = read_source(
+            calls, RESOURCES_SOURCE, "ce:GetCostAndUsageWithResources",
+            lambda record: resources.read_resource_costs(ce, data, today, record),
+        )
+    if resources_cov.status == COV_OK:
+        on_step(f"Read the 14-day cost of {len(data.resource_costs)} resources")
+
+    hub = session.client("cost-optimization-hub", region_name=COH_REGION, config=config)
+    coh_cov = read_source(
+        calls, COH_SOURCE,
+        "cost-optimization-hub:ListEnrollmentStatuses, ListRecommendations or ListRecommendationSummaries",
+        lambda record: coh.read_recommendations(hub, data, account_id, record),
+    )
+    on_step(
+        f"Read {len(data.recommendations)} Cost Optimization Hub recommendations"
+        if coh_cov.status == COV_OK
+        else f"Cost Optimization Hub: {coh_cov.status.replace('_', ' ')}, {coh_cov.detail}"
+    )
+    coverage = [spend_cov, resources_cov, coh_cov]
+    data.ce_requests = sum(c.api_calls for c in coverage if c.source in CE_SOURCES)
+    return data, coverage
