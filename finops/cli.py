@@ -135,6 +135,7 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     from finops import reviews
     from finops.db import connect
     from finops.sandbox import seed
+    from finops.sandbox.cost_fixtures import load_demo_costs
     from finops.sandbox.server import LocalAWS
 
     local = LocalAWS().start()
@@ -148,6 +149,7 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
 
     account = seed.customer_admin()
     seed.seed_demo_waste(account)
+    load_demo_costs(local, account.account_id)  # CE spend, resource-level costs, COH recommendations
     db = connect(settings.db_path)
     review = reviews.create_review(db, settings)
     role_arn = seed.create_scanner_role(account, review["external_id"], settings.scanner_principal_arn or "")

@@ -52,12 +52,21 @@ class ExternalIdMismatch(FinopsError):
 
 
 class AssumeRoleError(FinopsError):
-    code = "assume_role_denied"
+    code = "assume_role_failed"
     customer_message = (
         "FinOps Pack could not assume the role. Check that the role exists, that its trust policy names "
         "the FinOps Pack scanner principal, and that its sts:ExternalId condition is this review's "
         "External ID exactly."
     )
+
+
+class AssumeRoleDenied(AssumeRoleError):
+    """STS answered AccessDenied: no such role, or its trust policy refuses the scanner or the External ID.
+
+    AWS gives the same answer for all three, so the sentence has to name all three.
+    """
+
+    code = "assume_role_denied"
 
 
 class RoleUnsafe(FinopsError):

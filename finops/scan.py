@@ -17,8 +17,9 @@ from finops.aws.regions import enabled_regions, validate_requested
 from finops.aws.session import STS_REGION, assume_customer_role, client_config, count_calls
 from finops.checks import Inventory, run_checks
 from finops.collect import discover as discover_collectors
-from finops.collect.runner import classify, run_collectors
+from finops.collect.runner import CollectorProgress, classify, run_collectors
 from finops.config import Settings
+from finops.cost import CE_REQUEST_PRICE, collect_costs
 from finops.errors import ExternalIdMismatch
 from finops.models import COV_OK, Coverage, ScanResult
 from finops.pricing import PriceBook, default_price_book
@@ -75,21 +76,33 @@ def run_scan(
     on_progress(10)
 
     collectors = list(discover_collectors().values())
+    per_collector = CollectorProgress(collectors, scan_regions)
 
     def collected(record: Coverage, done: int, total: int) -> None:
         if record.status != COV_OK:
             on_step(f"{record.source} in {record.region}: {record.status.replace('_', ' ')}, {record.detail}")
+        line = per_collector.update(record)  # e.g. "EC2 instances: read in 17 of 17 regions (34 API calls)"
+        if line:
+            on_step(line)
         on_progress(10 + int(80 * done / max(total, 1)))
 
     inventory, read_cov = run_collectors(
         session, account_id, scan_regions, collectors,
         config=config, concurrency=settings.scan_concurrency, calls=calls, progress=collected,
+        lookback_days=settings.metrics_lookback_days,
     )
     coverage.extend(read_cov)
-    on_step(f"Read {len(inventory)} resources; running savings checks")
+    on_step(f"Read {len(inventory)} resources; reading Cost Explorer and Cost Optimization Hub")
+    costs, cost_cov = collect_costs(session, account_id, settings, config, calls, on_step)
+    coverage.extend(cost_cov)
+    on_progress(92)
+    on_step(
+        f"Cost Explorer requests for this review: {costs.ce_requests} "
+        f"(${costs.ce_requests * CE_REQUEST_PRICE} at ${CE_REQUEST_PRICE} each); running savings checks"
+    )
     findings = run_checks(Inventory(inventory), prices or default_price_book())
     on_progress(95)
-    return ScanResult(account_id, scan_regions, coverage, inventory, findings)
+    return ScanResult(account_id, scan_regions, coverage, inventory, findings, costs)
 
 
 def _discover_regions(

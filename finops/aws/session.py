@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from finops import __version__
 from finops.aws.arn import RoleArn
 from finops.aws.guard import READ_OPERATIONS, SCANNER_OPERATIONS, install_guard
-from finops.errors import AssumeRoleError, RoleUnsafe
+from finops.errors import AssumeRoleDenied, AssumeRoleError, RoleUnsafe
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def assume_customer_role(
         creds = _assume(sts, role, SESSION_NAME, external_id)
     except ClientError as error:
         if _denied(error):
-            raise AssumeRoleError(f"AssumeRole denied for {role.arn}") from None
+            raise AssumeRoleDenied(f"AssumeRole denied for {role.arn}") from None
         code = error.response.get("Error", {}).get("Code", "")
         if code == "RegionDisabledException":
             raise AssumeRoleError(
@@ -119,6 +119,14 @@ def assume_customer_role(
                 customer_message=(
                     "AWS STS is disabled in us-east-1 for this account, so FinOps Pack cannot assume "
                     "the role. Enable STS in us-east-1 (IAM > Account settings) and try again."
+                ),
+            ) from None
+        if code in ("Throttling", "ThrottlingException", "RequestLimitExceeded"):
+            raise AssumeRoleError(
+                "AssumeRole throttled",
+                customer_message=(
+                    "AWS STS is throttling requests for this role right now, so FinOps Pack could not connect. "
+                    "Nothing was changed; try again in a minute."
                 ),
             ) from None
         raise AssumeRoleError(f"AssumeRole failed: {code}") from None
