@@ -29,6 +29,12 @@ def parse_iso(value: str | None) -> datetime | None:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
+def seconds_since(value: str | None, now: datetime | None = None) -> float:
+    """Seconds since an ISO timestamp (0 when unset): for "waiting for a while" messages."""
+    then = parse_iso(value)
+    return ((now or utcnow()) - then).total_seconds() if then else 0.0
+
+
 def _m001_initial(db: sqlite_utils.Database) -> None:
     db["reviews"].create(
         {

@@ -22,6 +22,11 @@ def dollars(amount: Decimal) -> str:
     return str(amount.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
-def display(amount: Decimal, currency: str = "USD") -> str:
+def display(amount: Decimal | str | None, currency: str = "USD") -> str:
+    """For people: Decimal('1273.8') -> '$1,273.80'; None -> '-'."""
+    if amount is None or amount == "":
+        return "-"
+    value = Decimal(str(amount)).quantize(CENT, rounding=ROUND_HALF_UP)
     symbol = "$" if currency == "USD" else f"{currency} "
-    return f"{symbol}{amount.quantize(CENT, rounding=ROUND_HALF_UP):,}"
+    sign = "-" if value < 0 else ""
+    return f"{sign}{symbol}{abs(value):,}"

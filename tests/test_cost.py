@@ -180,7 +180,7 @@ def test_hosted_report_shows_spend_coh_and_scan_cost(client, settings, local_aws
 
     html = client.get(f"/r/{review['report_token']}").get_data(as_text=True)
     assert html.index('id="coverage"') < html.index('id="spend"') < html.index('id="findings"')
-    assert '<strong id="spend-total">$2444.00</strong>' in html
+    assert '<strong id="spend-total">$2,444.00</strong>' in html
     assert '<strong id="coh-total">$118.50</strong>' in html and "after your discounts" in html
     assert '<span id="coh-commitments">$45.12</span>' in html
     assert "5 paid Cost Explorer requests at $0.01 each, <strong>$0.05</strong>" in html

@@ -124,3 +124,18 @@ def test_role_trusting_another_external_id_fails_the_review_with_a_sentence(clie
     assert "its sts:ExternalId condition is this review&#39;s External ID exactly" in page
     assert 'id="start-scan"' in page  # the customer can fix the role and try again
     assert 'value="dana@example.com"' in page  # with what they typed before
+
+
+def test_a_scan_nobody_picks_up_says_so_and_keeps_polling(client, settings, customer):
+    review_id = start_review(client)
+    form = connect_form(client, review_id)
+    form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
+    client.post(f"/reviews/{review_id}/scan", data=form)
+    fresh = client.get(f"/reviews/{review_id}/progress").get_data(as_text=True)
+    assert "Waiting for a scanner" in fresh and "no-worker" not in fresh
+    connect(settings.db_path).execute(
+        "update reviews set submitted_at = '2000-01-01T00:00:00Z' where id = ?", [review_id]
+    )
+    stale = client.get(f"/reviews/{review_id}/progress").get_data(as_text=True)
+    assert "No scanner has picked this scan up yet" in stale
+    assert 'hx-trigger="every 1s"' in stale  # it starts by itself once a worker runs

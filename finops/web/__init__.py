@@ -11,8 +11,9 @@ from htmx_flask import Htmx
 
 from finops import __version__
 from finops.config import Settings
-from finops.db import connect
+from finops.db import connect, seconds_since
 from finops.errors import FinopsError, ReviewNotFound
+from finops.money import display
 from finops.logs import setup_logging
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: templates/ and static/ live here
@@ -50,6 +51,9 @@ def create_app(settings: Settings | None = None, *, enqueue: Enqueue | None = No
     from finops.web.views import bp
 
     app.register_blueprint(bp)
+
+    app.jinja_env.filters["usd"] = display
+    app.jinja_env.globals["seconds_since"] = seconds_since
 
     @app.context_processor
     def inject() -> dict:
