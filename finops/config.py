@@ -56,7 +56,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     queue_name: str = "finops-reviews"
-    scan_concurrency: int = 8
+    scan_concurrency: int = 16
     scan_timeout: int = 1800
     heartbeat_timeout: int = 45
     regions: tuple[str, ...] = ()
@@ -80,7 +80,7 @@ class Settings:
             host=env.get("FINOPS_HOST") or "127.0.0.1",
             port=_int(env, "FINOPS_PORT", 8000, minimum=1),
             queue_name=env.get("FINOPS_QUEUE") or "finops-reviews",
-            scan_concurrency=_int(env, "FINOPS_SCAN_CONCURRENCY", 8, minimum=1),
+            scan_concurrency=_int(env, "FINOPS_SCAN_CONCURRENCY", 16, minimum=1),
             scan_timeout=_int(env, "FINOPS_SCAN_TIMEOUT", 1800, minimum=60),
             heartbeat_timeout=_int(env, "FINOPS_HEARTBEAT_TIMEOUT", 45, minimum=2),
             regions=_list(env, "FINOPS_REGIONS"),

@@ -109,7 +109,7 @@ def test_customer_watches_the_review_run_to_the_report(live_server, worker, page
     shot(page, "04-progress")
     page.wait_for_selector("#report-link", timeout=60_000)  # htmx polls, then reloads when done
     assert page.inner_text("#review-status") == "COMPLETE" or page.inner_text("#review-status").lower() == "complete"
-    assert "Report ready" in page.inner_text(".step-log")
+    assert "Report ready" in page.inner_text("#step-log")
     shot(page, "05-complete")
 
     page.click("#report-link")

@@ -52,15 +52,19 @@ def count_calls(session: boto3.Session, local: threading.local) -> None:
     and retries to the right read even though clients are shared.
     """
 
+    lock = threading.Lock()  # a read may fan out over threads that share its record
+
     def on_call(**_: Any) -> None:
         record = getattr(local, "record", None)
         if record is not None:
-            record.api_calls += 1
+            with lock:
+                record.api_calls += 1
 
     def on_send(**_: Any) -> None:
         record = getattr(local, "record", None)
         if record is not None:
-            record.attempts += 1
+            with lock:
+                record.attempts += 1
 
     session.events.register("before-call", on_call, unique_id="finops-count-calls")
     session.events.register("before-send", on_send, unique_id="finops-count-sends")

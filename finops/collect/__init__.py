@@ -46,6 +46,11 @@ class CollectContext:
     regions: tuple[str, ...] = ()  # every region this review scans
     # Global collectors declaring ``regional_clients``: region -> service -> client.
     regional: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Map a function over items on a bounded pool whose calls count into this read's coverage
+    # (set by the runner; sequential by default). For per-resource calls, e.g. S3 per bucket.
+    fan_out: Callable[[Callable[[Any], Any], list[Any]], list[Any]] = field(
+        default=lambda fn, items: [fn(item) for item in items]
+    )
 
     def client(self, service: str) -> Any:
         return self.clients[service]

@@ -175,9 +175,25 @@ def run_collectors(
         calls.record = record
         items: list[InventoryItem] = []
         view = earlier if spec.scope == "global" else tuple(i for i in earlier if i.region == region)
+
+        def fan_out(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+            """``fn`` over ``items`` on up to ``concurrency`` threads, calls counted into ``record``."""
+
+            def counted(item: Any) -> Any:
+                calls.record = record
+                try:
+                    return fn(item)
+                finally:
+                    calls.record = None
+
+            if concurrency <= 1 or len(items) <= 1:
+                return [fn(item) for item in items]
+            with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"fan-{spec.id}") as inner:
+                return list(inner.map(counted, items))
+
         context = CollectContext(
             account_id, region, clients[region], view, lookback_days, now, tuple(regions),
-            clients if spec.regional_clients else {},
+            clients if spec.regional_clients else {}, fan_out,
         )
         try:
             items = [replace(item, data=redact(item.data)) for item in spec.fn(context)]

@@ -100,27 +100,35 @@ def intelligent_tiering(s3: Any, bucket: str) -> list[dict[str, Any]]:
 def collect_buckets(ctx: CollectContext) -> Iterator[InventoryItem]:
     s3 = ctx.client("s3")
     # Never pass MaxBuckets: moto answers it wrongly, and the paginator only sets it on request.
-    for bucket in list(paginate(s3, "list_buckets", "Buckets")):
-        name = bucket["Name"]
-        region = bucket.get("BucketRegion") or location_to_region(
-            s3.get_bucket_location(Bucket=name).get("LocationConstraint")
-        )
-        if ctx.regions and region not in ctx.regions:
-            continue
-        regional = ctx.client_in(region, "s3")
-        versioning = regional.get_bucket_versioning(Bucket=name)
-        yield InventoryItem(
-            collector="s3.buckets",
-            resource_type="s3:bucket",
-            account_id=ctx.account_id,
-            region=region,
-            resource_id=name,
-            arn=f"arn:aws:s3:::{name}",
-            data={
-                "creation_date": iso(bucket.get("CreationDate")),
-                "versioning": versioning.get("Status") or "Disabled",
-                "mfa_delete": versioning.get("MFADelete") or "Disabled",
-                "lifecycle_rules": lifecycle_rules(regional, name),
-                "intelligent_tiering_configs": intelligent_tiering(regional, name),
-            },
-        )
+    buckets = list(paginate(s3, "list_buckets", "Buckets"))
+    # Four calls per bucket: sequentially that is the longest chain of the whole scan (241 calls,
+    # >= 24 s at 100 ms for 60 buckets), so the buckets are read in parallel.
+    for item in ctx.fan_out(lambda bucket: _read_bucket(ctx, s3, bucket), buckets):
+        if item is not None:
+            yield item
+
+
+def _read_bucket(ctx: CollectContext, s3: Any, bucket: dict[str, Any]) -> InventoryItem | None:
+    name = bucket["Name"]
+    region = bucket.get("BucketRegion") or location_to_region(
+        s3.get_bucket_location(Bucket=name).get("LocationConstraint")
+    )
+    if ctx.regions and region not in ctx.regions:
+        return None
+    regional = ctx.client_in(region, "s3")
+    versioning = regional.get_bucket_versioning(Bucket=name)
+    return InventoryItem(
+        collector="s3.buckets",
+        resource_type="s3:bucket",
+        account_id=ctx.account_id,
+        region=region,
+        resource_id=name,
+        arn=f"arn:aws:s3:::{name}",
+        data={
+            "creation_date": iso(bucket.get("CreationDate")),
+            "versioning": versioning.get("Status") or "Disabled",
+            "mfa_delete": versioning.get("MFADelete") or "Disabled",
+            "lifecycle_rules": lifecycle_rules(regional, name),
+            "intelligent_tiering_configs": intelligent_tiering(regional, name),
+        },
+    )
