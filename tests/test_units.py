@@ -144,3 +144,17 @@ def test_read_allow_list_is_real_read_operations():
         for operation in operations:
             assert operation in model.operation_names, f"{service}:{operation} is not a real operation"
             assert operation.startswith(("Describe", "List", "Get")), f"{service}:{operation} is not a read"
+
+
+@pytest.mark.parametrize("value", [
+    "2026-11-28T06:58:56.281Z", "2026-11-28T06:58:56Z", "2026-11-28T06:58:56.000+00:00", "2026-11-28T08:58:56+02:00",
+    1732780000, "1732780000", "Tue, 28 Nov 2026 06:58:56 GMT", "2026-11-28",
+])
+def test_fast_timestamp_parser_agrees_with_botocores(value):
+    from botocore.utils import parse_timestamp
+
+    from finops.aws.session import parse_aws_timestamp
+
+    ours, botocores = parse_aws_timestamp(value), parse_timestamp(value)
+    assert ours == botocores
+    assert (ours.utcoffset() is None) == (botocores.utcoffset() is None)
