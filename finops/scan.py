@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import boto3
 
@@ -19,7 +20,7 @@ from finops.checks import Inventory, run_checks
 from finops.collect import discover as discover_collectors
 from finops.collect.runner import CollectorProgress, classify, run_collectors
 from finops.config import Settings
-from finops.cost import CE_REQUEST_PRICE, collect_costs
+from finops.cost import CE_REQUEST_PRICE, collect_costs, cost_clients
 from finops.errors import ExternalIdMismatch
 from finops.models import COV_OK, Coverage, ScanResult
 from finops.pricing import PriceBook, default_price_book
@@ -86,14 +87,39 @@ def run_scan(
             on_step(line)
         on_progress(10 + int(80 * done / max(total, 1)))
 
-    inventory, read_cov = run_collectors(
-        session, account_id, scan_regions, collectors,
-        config=config, concurrency=settings.scan_concurrency, calls=calls, progress=collected,
-        lookback_days=settings.metrics_lookback_days,
-    )
+    # The cost sources are account-wide and sequential (each Cost Explorer page is paid for): read
+    # them on their own thread while the inventory fans out, instead of after it. Their clients
+    # are built here, before either starts; their steps are written once both are done, from
+    # this thread (the step log's database connection belongs to it).
+    clients = cost_clients(session, config)
+    cost_steps: list[str] = []
+    cost_outcome: dict[str, Any] = {}
+
+    def read_costs() -> None:
+        try:
+            cost_outcome["result"] = collect_costs(
+                session, account_id, settings, config, calls, cost_steps.append, clients=clients
+            )
+        except BaseException as error:  # re-raised below, on the scan's thread
+            cost_outcome["error"] = error
+
+    cost_thread = threading.Thread(target=read_costs, name="cost-sources", daemon=True)
+    cost_thread.start()
+    try:
+        inventory, read_cov = run_collectors(
+            session, account_id, scan_regions, collectors,
+            config=config, concurrency=settings.scan_concurrency, calls=calls, progress=collected,
+            lookback_days=settings.metrics_lookback_days,
+        )
+    finally:
+        cost_thread.join()
     coverage.extend(read_cov)
-    on_step(f"Read {len(inventory)} resources; reading Cost Explorer and Cost Optimization Hub")
-    costs, cost_cov = collect_costs(session, account_id, settings, config, calls, on_step)
+    on_step(f"Read {len(inventory)} resources")
+    for message in cost_steps:
+        on_step(message)
+    if "error" in cost_outcome:
+        raise cost_outcome["error"]
+    costs, cost_cov = cost_outcome["result"]
     coverage.extend(cost_cov)
     on_progress(92)
     on_step(

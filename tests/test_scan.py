@@ -95,3 +95,19 @@ def test_scan_limited_to_requested_regions(local_aws, customer):
     result = run_scan(role_arn, EXTERNAL_ID, Settings(), regions=["eu-west-1"])
     assert result.regions == ["eu-west-1"]
     assert {f.region for f in result.findings} == {"eu-west-1"}
+
+
+def test_cost_sources_are_read_while_the_inventory_is(local_aws, customer):
+    seed.seed_demo_waste(customer)
+    role_arn = seed.create_scanner_role(customer, EXTERNAL_ID)
+    local_aws.set_faults(latency_ms=60)
+    try:
+        result = run_scan(role_arn, EXTERNAL_ID, Settings(), regions=["us-east-1", "eu-west-1", "us-west-2"])
+    finally:
+        local_aws.set_faults()
+    sent = local_aws.requests()
+    first_cost = min(r["at"] for r in sent if r["service"] in ("ce", "cost-optimization-hub"))
+    last_inventory = max(r["at"] for r in sent if r["service"] in ("ec2", "rds", "lambda", "s3", "ecs"))
+    assert first_cost < last_inventory  # overlapped, not one after the other
+    assert {c.source for c in result.coverage} >= {"ce.spend", "ce.resources", "coh.recommendations"}
+    assert result.costs.ce_requests >= 1

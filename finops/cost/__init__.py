@@ -124,6 +124,14 @@ def read_source(
     return record
 
 
+def cost_clients(session: Any, config: Any) -> tuple[Any, Any]:
+    """Cost Explorer and Cost Optimization Hub clients, both pinned to us-east-1."""
+    return (
+        session.client("ce", region_name=CE_REGION, config=config),
+        session.client("cost-optimization-hub", region_name=COH_REGION, config=config),
+    )
+
+
 def collect_costs(
     session: Any,
     account_id: str,
@@ -133,13 +141,19 @@ def collect_costs(
     on_step: StepFn = lambda _m: None,
     *,
     today: date | None = None,
+    clients: tuple[Any, Any] | None = None,
 ) -> tuple[CostData, list[Coverage]]:
-    """Read spend, resource-level costs and COH recommendations; never raises for AWS answers."""
+    """Read spend, resource-level costs and COH recommendations; never raises for AWS answers.
+
+    ``clients`` (Cost Explorer, Cost Optimization Hub) lets a caller build them beforehand, so
+    this can run on its own thread while the inventory is read (boto3 sessions must not build
+    clients from two threads at once).
+    """
     from finops.cost import coh, resources, spend
 
     today = today or datetime.now(UTC).date()
     data = CostData()
-    ce = session.client("ce", region_name=CE_REGION, config=config)
+    ce, hub = clients or cost_clients(session, config)
 
     spend_cov = read_source(calls, SPEND_SOURCE, "ce:GetCostAndUsage", lambda _r: spend.read_spend(ce, data, today))
     on_step(
@@ -161,7 +175,6 @@ def collect_costs(
     if resources_cov.status == COV_OK:
         on_step(f"Read the 14-day cost of {len(data.resource_costs)} resources")
 
-    hub = session.client("cost-optimization-hub", region_name=COH_REGION, config=config)
     coh_cov = read_source(
         calls, COH_SOURCE,
         "cost-optimization-hub:ListEnrollmentStatuses, ListRecommendations or ListRecommendationSummaries",
