@@ -59,6 +59,7 @@ def ec2_ebs_volume_unattached(inventory: Inventory, prices: PriceBook) -> Iterat
             confidence="medium" if estimated else "high",
             evidence={
                 "formula": "size x storage price (+ provisioned IOPS/throughput above the free baseline)",
+                "resource_name": (data.get("tags") or {}).get("Name"),
                 "volume_type": volume_type,
                 "state": data.get("state"),
                 "created": data.get("create_time"),

@@ -37,6 +37,7 @@ def ec2_eip_unassociated(inventory: Inventory, prices: PriceBook) -> Iterator[Fi
             confidence="medium" if hourly.estimated else "high",
             evidence={
                 "formula": "hourly public IPv4 price x 730 hours",
+                "resource_name": (data.get("tags") or {}).get("Name"),
                 "public_ip": data.get("public_ip"),
                 "lines": [{"item": "public IPv4", "quantity": "730", "unit": "IP-hour", **hourly.evidence()}],
             },

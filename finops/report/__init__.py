@@ -70,6 +70,7 @@ def build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
         amount = from_micros(row["monthly_savings_micros"])
         total += amount
         spec = checks.get(row["check_id"])
+        evidence = json.loads(row["evidence"] or "{}")
         findings.append(
             {
                 "uid": row["uid"],
@@ -77,6 +78,7 @@ def build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
                 "title": row["title"],
                 "resource_type": row["resource_type"],
                 "resource_id": row["resource_id"],
+                "resource_name": evidence.get("resource_name"),  # the Name tag: customer-controlled text
                 "account_id": row["account_id"],
                 "region": row["region"],
                 "monthly_savings": dollars(amount),
@@ -86,7 +88,7 @@ def build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
                 "restart_needed": spec.restart_needed if spec else None,
                 "rollback_possible": spec.rollback_possible if spec else None,
                 "remediation": spec.remediation.format(region=row["region"], resource_id=row["resource_id"]) if spec and spec.remediation else None,
-                "evidence": json.loads(row["evidence"] or "{}"),
+                "evidence": evidence,
             }
         )
     inventory: dict[str, dict[str, int]] = {}
@@ -318,11 +320,11 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines.append("")
     lines += ["## Findings", ""]
     if report["findings"]:
-        lines += ["| Check | Resource | Region | Monthly savings | Confidence |", "|---|---|---|---:|---|"]
+        lines += ["| Check | Resource | Name | Region | Monthly savings | Confidence |", "|---|---|---|---|---:|---|"]
         for f in report["findings"]:
             lines.append(
-                f"| {md_escape(f['title'])} | {md_escape(f['resource_id'])} | {md_escape(f['region'])} "
-                f"| ${md_escape(f['monthly_savings'])} | {md_escape(f['confidence'])} |"
+                f"| {md_escape(f['title'])} | {md_escape(f['resource_id'])} | {md_escape(f.get('resource_name'))} "
+                f"| {md_escape(f['region'])} | ${md_escape(f['monthly_savings'])} | {md_escape(f['confidence'])} |"
             )
     else:
         lines.append("No savings opportunities were found in what could be read.")
@@ -334,6 +336,33 @@ def to_markdown(report: dict[str, Any]) -> str:
             f"{md_escape(STATUS_WORDS.get(c['status'], c['status']))} | {c['api_calls']} | {c['retries']} |"
         )
     return "\n".join(lines) + "\n"
+
+
+CSV_COLUMNS = (
+    "check_id", "title", "resource_id", "resource_name", "resource_type", "account_id", "region",
+    "monthly_savings", "currency", "confidence", "effort", "remediation",
+)
+# A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def csv_cell(value: Any) -> str:
+    """Text for one CSV cell that no spreadsheet will run: a leading formula character is quoted."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def to_csv(report: dict[str, Any]) -> str:
+    """The findings, one row each, safe to open in Excel, Numbers or Google Sheets."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for finding in report["findings"]:
+        writer.writerow([csv_cell(finding.get(column)) for column in CSV_COLUMNS])
+    return out.getvalue()
 
 
 def _markdown_costs(report: dict[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ from finops.config import Settings
 from finops.db import connect
 from finops.errors import FinopsError
 from finops.models import ACTIVE_STATUSES, FINISHED_STATUSES
-from finops.report import STATUS_WORDS, build_report, source_title, to_json, to_markdown
+from finops.report import STATUS_WORDS, build_report, source_title, to_csv, to_json, to_markdown
 from finops.web.forms import ConnectForm, StartReviewForm, TestConnectionForm
 
 bp = Blueprint("web", __name__)
@@ -212,6 +212,15 @@ def report_markdown(token: str) -> Response:
     return Response(
         to_markdown(model), mimetype="text/markdown",
         headers={"Content-Disposition": f'attachment; filename="finops-review-{model["account_id"]}.md"'},
+    )
+
+
+@bp.get("/r/<token>.csv")
+def report_csv(token: str) -> Response:
+    _, model = _report(token)
+    return Response(
+        to_csv(model), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="finops-review-{model["account_id"]}-findings.csv"'},
     )
 
 
