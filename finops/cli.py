@@ -119,6 +119,19 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _wait_for_port(host: str, port: int, timeout: float = 30) -> None:
+    """Wait until the web server accepts connections, so a printed URL works when clicked."""
+    import socket
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+
+
 def _purge_hourly() -> None:
     from jobs.retention import purge_expired_reviews
 
@@ -152,7 +165,11 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     load_demo_costs(local, account.account_id)  # CE spend, resource-level costs, COH recommendations
     db = connect(settings.db_path)
     review = reviews.create_review(db, settings)
-    role_arn = seed.create_scanner_role(account, review["external_id"], settings.scanner_principal_arn or "")
+    # The demo's own review uses a role of another name, so a person walking the wizard can create
+    # finops-pack-readonly with the wizard's exact commands.
+    role_arn = seed.create_scanner_role(
+        account, review["external_id"], settings.scanner_principal_arn or "", name="finops-pack-demo-readonly"
+    )
     print(f"Local AWS (moto + front responder) at {local.url}; demo customer account {account.account_id}")
 
     def submit_when_ready() -> None:
@@ -167,8 +184,16 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
             contact=reviews.Contact("Demo Customer", "demo@example.com", "Example Corp"),
             enqueue=lambda rid, attempt: enqueue_review(live, rid, attempt),
         )
-        print(f"\nDemo review running: {settings.base_url}/reviews/{review['id']}\n"
-              f"Start a fresh review yourself at {settings.base_url}/ (demo role ARN: {role_arn})\n", flush=True)
+        _wait_for_port(settings.host, settings.port)
+        print(
+            f"\nDemo review running: {settings.base_url}/reviews/{review['id']}\n\n"
+            f"To walk the wizard as a customer, start a review at {settings.base_url}/security and run its\n"
+            "CloudFormation or manual commands (AWS CLI: pip install awscli) in a shell with these settings,\n"
+            "which point the CLI at the local AWS as the demo customer's administrator:\n"
+            f"  export AWS_ENDPOINT_URL={local.url} AWS_DEFAULT_REGION=us-east-1 "
+            f"AWS_ACCESS_KEY_ID={account.access_key_id} AWS_SECRET_ACCESS_KEY={account.secret_access_key}\n",
+            flush=True,
+        )
 
     threading.Thread(target=submit_when_ready, daemon=True).start()
     try:

@@ -68,11 +68,16 @@ def create_role(account: CustomerAccount, policy: dict, name: str = ROLE_NAME, *
 
 
 def create_scanner_role(
-    account: CustomerAccount, external_id: str, scanner_principal: str = DEFAULT_SCANNER_PRINCIPAL
+    account: CustomerAccount,
+    external_id: str,
+    scanner_principal: str = DEFAULT_SCANNER_PRINCIPAL,
+    name: str = ROLE_NAME,
 ) -> str:
     """The role as the customer would create it (the manual path): trusting the scanner with the
     External ID, carrying the real read-only policy from iam/."""
-    return create_role(account, trust_policy(scanner_principal, external_id), permissions=iam_policy.policy())
+    return create_role(
+        account, trust_policy(scanner_principal, external_id), name=name, permissions=iam_policy.policy()
+    )
 
 
 # What seed_demo_waste leaves behind, with the monthly savings the report must show.
