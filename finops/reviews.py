@@ -124,7 +124,7 @@ def submit(
     attempt = review["attempt"] + 1
     with atomic(db):
         changed = db.execute(
-            "update reviews set role_arn = ?, contact_name = ?, contact_email = ?, contact_company = ?, "
+            "update reviews set role_arn = ?, contact_name = ?, contact_email = ?, contact_company = ?, "  # noqa: S608
             "status = ?, attempt = ?, progress = 0, error_code = null, error_message = null, "
             "submitted_at = ?, started_at = null, heartbeat_at = null, finished_at = null "
             f"where id = ? and status in ({','.join('?' * len(SUBMITTABLE))})",
@@ -281,7 +281,7 @@ def _store_costs(db: sqlite_utils.Database, review_id: str, result: ScanResult) 
 def fail(db: sqlite_utils.Database, review_id: str, error: FinopsError) -> None:
     with atomic(db):
         changed = db.execute(
-            "update reviews set status = ?, error_code = ?, error_message = ?, finished_at = ? "
+            "update reviews set status = ?, error_code = ?, error_message = ?, finished_at = ? "  # noqa: S608
             f"where id = ? and status in ({','.join('?' * len(ACTIVE_STATUSES))})",
             [FAILED, error.code, error.customer_message, iso(utcnow()), review_id, *ACTIVE_STATUSES],
         ).rowcount

@@ -29,7 +29,9 @@ READ_OPERATIONS: dict[str, frozenset[str]] = {
     "rds": frozenset({
         "DescribeDBInstances", "DescribeDBClusters", "DescribeDBSnapshots", "DescribeDBClusterSnapshots",
     }),
-    "ecs": frozenset({"ListClusters", "DescribeClusters", "ListServices", "DescribeServices", "DescribeTaskDefinition"}),
+    "ecs": frozenset({
+        "ListClusters", "DescribeClusters", "ListServices", "DescribeServices", "DescribeTaskDefinition",
+    }),
     "lambda": frozenset({"ListFunctions", "ListProvisionedConcurrencyConfigs"}),
     "s3": frozenset({
         "ListBuckets", "GetBucketLocation", "GetBucketLifecycleConfiguration",

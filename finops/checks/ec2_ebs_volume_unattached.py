@@ -41,12 +41,17 @@ def ec2_ebs_volume_unattached(inventory: Inventory, prices: PriceBook) -> Iterat
         if extra_iops:
             iops = prices.quote(vol.region, f"ebs.{volume_type}.iops_month")
             monthly += extra_iops * iops.amount
-            lines.append({"item": "provisioned IOPS", "quantity": str(extra_iops), "unit": "IOPS-month", **iops.evidence()})
+            lines.append(
+                {"item": "provisioned IOPS", "quantity": str(extra_iops), "unit": "IOPS-month", **iops.evidence()}
+            )
         extra_throughput = max(Decimal(data.get("throughput") or 0) - GP3_FREE_THROUGHPUT, 0)
         if volume_type == "gp3" and extra_throughput:
             tput = prices.quote(vol.region, "ebs.gp3.throughput_month")
             monthly += extra_throughput * tput.amount
-            lines.append({"item": "provisioned throughput", "quantity": str(extra_throughput), "unit": "MBps-month", **tput.evidence()})
+            lines.append({
+                "item": "provisioned throughput", "quantity": str(extra_throughput), "unit": "MBps-month",
+                **tput.evidence(),
+            })
         estimated = any(line.get("estimated_price") for line in lines)
         yield Finding(
             check_id="ec2_ebs_volume_unattached",

@@ -87,7 +87,10 @@ def build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
                 "effort": spec.effort if spec else None,
                 "restart_needed": spec.restart_needed if spec else None,
                 "rollback_possible": spec.rollback_possible if spec else None,
-                "remediation": spec.remediation.format(region=row["region"], resource_id=row["resource_id"]) if spec and spec.remediation else None,
+                "remediation": (
+                    spec.remediation.format(region=row["region"], resource_id=row["resource_id"])
+                    if spec and spec.remediation else None
+                ),
                 "evidence": evidence,
             }
         )

@@ -451,7 +451,10 @@ def error_response(service: str, action: str, kind: str) -> tuple[int, list, byt
         )
         return status, [("Content-Type", "text/xml")], body.encode()
     if family == "rest-xml":
-        body = f"<Error><Code>{code}</Code><Message>{_xml(message)}</Message><RequestId>{request_id}</RequestId></Error>"
+        body = (
+            f"<Error><Code>{code}</Code><Message>{_xml(message)}</Message>"
+            f"<RequestId>{request_id}</RequestId></Error>"
+        )
         return status, [("Content-Type", "application/xml")], body.encode()
     headers = [
         ("Content-Type", "application/x-amz-json-1.1"),

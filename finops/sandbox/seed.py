@@ -41,7 +41,8 @@ def customer_admin(account_id: str = CUSTOMER_ACCOUNT, user_name: str = "custome
     backend = iam_backends[account_id]["aws"]
     if user_name not in backend.users:
         backend.create_user("us-east-1", user_name)
-    key = backend.create_access_key(user_name) if not backend.list_access_keys(user_name) else backend.list_access_keys(user_name)[0]
+    keys = backend.list_access_keys(user_name)
+    key = keys[0] if keys else backend.create_access_key(user_name)
     return CustomerAccount(account_id, key.access_key_id, key.secret_access_key)
 
 
@@ -109,7 +110,9 @@ def seed_demo_waste(account: CustomerAccount) -> dict[str, list[str]]:
     ids["waste"].append(west.create_volume(AvailabilityZone="eu-west-1b", Size=200, VolumeType="gp3")["VolumeId"])
 
     oregon = account.session("us-west-2").client("ec2")
-    ids["waste"].append(oregon.create_volume(AvailabilityZone="us-west-2a", Size=50, VolumeType="io1", Iops=1000)["VolumeId"])
+    ids["waste"].append(
+        oregon.create_volume(AvailabilityZone="us-west-2a", Size=50, VolumeType="io1", Iops=1000)["VolumeId"]
+    )
 
     sydney = account.session("ap-southeast-2").client("ec2")
     ids["waste"].append(sydney.allocate_address(Domain="vpc")["AllocationId"])

@@ -92,7 +92,7 @@ class LocalAWS:
     # -- helpers for tests and the demo ----------------------------------------------------------
     def control(self, path: str, method: str = "GET", payload: Any = None) -> Any:
         data = json.dumps(payload).encode() if payload is not None else None
-        request = Request(self.url + path, data=data, method=method)
+        request = Request(self.url + path, data=data, method=method)  # noqa: S310 - our loopback URL
         with urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
             return json.loads(response.read() or b"null")
 

@@ -13,8 +13,8 @@ from finops import __version__
 from finops.config import Settings
 from finops.db import connect, seconds_since
 from finops.errors import FinopsError, ReviewNotFound
-from finops.money import display
 from finops.logs import setup_logging
+from finops.money import display
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: templates/ and static/ live here
 
@@ -87,7 +87,8 @@ def create_app(settings: Settings | None = None, *, enqueue: Enqueue | None = No
 
     @app.errorhandler(FinopsError)
     def finops_error(error: FinopsError):  # type: ignore[no-untyped-def]
-        return render_template("errors/error.html", title="Something needs attention", message=error.customer_message), 400
+        page = render_template("errors/error.html", title="Something needs attention", message=error.customer_message)
+        return page, 400
 
     return app
 
