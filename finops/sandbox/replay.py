@@ -29,7 +29,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-LOOPBACK = "127.0.0.1"
+from finops.sandbox.loopback import LOOPBACK, BackgroundServer
+
 RECORD, REPLAY = "record", "replay"
 
 _CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
@@ -137,7 +138,7 @@ def request_key(method: str, path: str, headers: dict[str, str], body: bytes) ->
     return key, label
 
 
-class ReplayServer:
+class ReplayServer(BackgroundServer):
     """A threaded HTTP server on 127.0.0.1 that records (forwarding upstream) or replays."""
 
     def __init__(self, upstream: str | None = None, *, port: int = 0, latency_ms: float = 0):
@@ -155,7 +156,6 @@ class ReplayServer:
         self._local = threading.local()
         self._port = port
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> ReplayServer:
@@ -165,22 +165,8 @@ class ReplayServer:
         server.allow_reuse_address = True
         server.server_bind()
         server.server_activate()
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True, name="aws-replay")
-        self._thread.start()
+        self._serve_in_background(server, "aws-replay")
         return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() first"
-        return f"http://{LOOPBACK}:{self._server.server_port}"
 
     def replay(self, latency_ms: float | None = None) -> None:
         """Stop recording: from now on answer from memory only."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from pathlib import Path
 from typing import Any
 from urllib.request import Request, urlopen
@@ -16,8 +15,8 @@ os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server  # noqa: E402
 
 from finops.sandbox.front import Front  # noqa: E402
+from finops.sandbox.loopback import LOOPBACK, BackgroundServer  # noqa: E402
 
-LOOPBACK = "127.0.0.1"
 FIXTURES_DIR = Path(__file__).parent / "fixtures"
 SCANNER_ACCOUNT = "123456789012"  # moto's default account: the scanner's own identity
 FAKE_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -39,13 +38,12 @@ class _QuietHandler(WSGIRequestHandler):
         return None
 
 
-class LocalAWS:
+class LocalAWS(BackgroundServer):
     """moto + front on 127.0.0.1. ``env()`` gives the standard AWS settings that point at it."""
 
     def __init__(self, port: int = 0):
         self._port = port
         self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
         self.front: Front | None = None
 
     def start(self) -> LocalAWS:
@@ -56,25 +54,8 @@ class LocalAWS:
         self._server = make_server(
             LOOPBACK, self._port, self.front, threaded=True, request_handler=_QuietHandler
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="local-aws")
-        self._thread.start()
+        self._serve_in_background(self._server, "local-aws")
         return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "start() first"
-        return self._server.server_port
-
-    @property
-    def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
 
     def env(self) -> dict[str, str]:
         """Standard AWS configuration that sends every SDK and CLI call here, with fake keys."""
