@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     scan.add_argument("--regions", default="", help="comma-separated regions (default: every enabled one)")
     scan.add_argument("--format", choices=("json", "md"), default="json")
     scan.add_argument("--output", help="write the report here instead of standard output")
+    scan.add_argument("--thresholds", help="TOML or JSON file of threshold overrides for this scan")
     demo = sub.add_parser("demo", help="run the product against a local emulated AWS with a seeded demo account")
     demo.add_argument("--no-browser-hint", action="store_true", help=argparse.SUPPRESS)
     sub.add_parser("purge", help="delete reviews past their retention date")
@@ -75,9 +76,12 @@ def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
     from finops.report import build_report, to_json, to_markdown
     from finops.scan import run_scan
 
+    from finops.checks.thresholds import read_overrides
+
     regions = [r.strip() for r in args.regions.split(",") if r.strip()]
+    overrides = read_overrides(args.thresholds, "--thresholds") if args.thresholds else {}
     result = run_scan(
-        args.role_arn, args.external_id, settings, regions=regions,
+        args.role_arn, args.external_id, settings, regions=regions, threshold_overrides=overrides,
         on_step=lambda message: print(f"- {message}", file=sys.stderr),
     )
     db = connect(":memory:")

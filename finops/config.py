@@ -65,6 +65,7 @@ class Settings:
     log_level: str = "INFO"
     metrics_lookback_days: int = 30
     resource_costs: bool = True
+    thresholds_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -89,7 +90,12 @@ class Settings:
             log_level=(env.get("FINOPS_LOG_LEVEL") or "INFO").upper(),
             metrics_lookback_days=_int(env, "FINOPS_METRICS_LOOKBACK_DAYS", 30, minimum=1),
             resource_costs=_bool(env, "FINOPS_RESOURCE_COSTS", True),
+            thresholds_file=Path(env["FINOPS_THRESHOLDS"]) if env.get("FINOPS_THRESHOLDS") else None,
         )
+        if settings.thresholds_file is not None:
+            from finops.checks.thresholds import read_overrides
+
+            read_overrides(settings.thresholds_file)  # refuse a bad file at start-up, with a sentence
         if not settings.base_url:
             settings = replace(settings, base_url=f"http://{settings.host}:{settings.port}")
         return settings

@@ -171,15 +171,43 @@ def _m002_cost_data(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m003_checks_engine(db: sqlite_utils.Database) -> None:
+    """Findings carry the checks engine's full contract; commitments share the table (kind).
+
+    ``monthly_savings_micros`` is null for a finding shown without a price. Every JSON column
+    holds what the report shows verbatim (price lines, alternatives, Cost Optimization Hub's
+    figure, the cap by actual cost). ``check_runs`` keeps what the checks decided with.
+    """
+    findings = db["findings"]
+    for name, kind in (
+        ("action", str), ("kind", str), ("category", str), ("resource_arn", str), ("resource_name", str),
+        ("current_monthly_cost_micros", int), ("recommended", str), ("effort", str), ("restart_needed", int),
+        ("rollback_possible", int), ("price_lines", str), ("formula", str), ("remediation", str),
+        ("console_url", str), ("sources", str), ("alternatives", str), ("price_status", str), ("price_note", str),
+        ("covers", str), ("coh", str), ("capped", str),
+    ):
+        findings.add_column(name, kind)
+    findings.create_index(["review_id", "kind"])
+    db["reviews"].add_column("thresholds", str)  # JSON: this review's own threshold overrides
+    db["check_runs"].create(
+        {
+            "review_id": str, "evaluated_at": str, "thresholds": str, "checks": str,
+            "catalogue_generated_at": str, "catalogue_generator": str, "catalogue_sources": str,
+        },
+        pk="review_id", foreign_keys=[("review_id", "reviews", "id")],
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_cost_data", _m002_cost_data),
+    ("003_checks_engine", _m003_checks_engine),
 ]
 
 # Child tables, deleted before their review (foreign keys are enforced).
 REVIEW_CHILD_TABLES = (
     "review_steps", "coverage", "inventory", "findings",
-    "spend_monthly", "spend_daily", "resource_costs", "cost_recommendations", "cost_summary",
+    "spend_monthly", "spend_daily", "resource_costs", "cost_recommendations", "cost_summary", "check_runs",
 )
 
 

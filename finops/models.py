@@ -20,6 +20,41 @@ COV_REGION_DISABLED = "region_not_enabled"
 COV_NOT_ENABLED = "not_enabled"
 COV_THROTTLED = "throttled"
 COV_ERROR = "error"
+# Coverage statuses of a check (never make a review partial: the reads did not fail).
+COV_NOT_EVALUATED = "not_evaluated"  # its input could not be read in that region
+COV_PRICE_UNAVAILABLE = "price_unavailable"  # the catalogue has no price for a finding there
+COV_CHECK_ERROR = "check_error"  # the check raised: a bug, reported, never a failed review
+CHECK_SOURCE_PREFIX = "check:"
+
+# What each read is called in reports and coverage sentences. The report imports these (and not
+# the collectors or cost readers, which load botocore); a test keeps them equal to the registry.
+SPEND_SOURCE = "ce.spend"
+RESOURCES_SOURCE = "ce.resources"
+COH_SOURCE = "coh.recommendations"
+CE_SOURCES = (SPEND_SOURCE, RESOURCES_SOURCE)
+SOURCE_TITLES = {
+    "account.identity": "Account identity",
+    "account.regions": "Enabled regions",
+    SPEND_SOURCE: "Cost Explorer spend",
+    RESOURCES_SOURCE: "Resource-level Cost Explorer data",
+    COH_SOURCE: "Cost Optimization Hub recommendations",
+    # collectors: id -> title (tests/test_units.py checks this against finops.collect.discover())
+    "account.organization": "AWS Organizations membership",
+    "cloudwatch.metrics": "CloudWatch usage metrics",
+    "ec2.addresses": "Elastic IPs",
+    "ec2.instances": "EC2 instances",
+    "ec2.nat_gateways": "NAT gateways",
+    "ec2.snapshots": "EBS snapshots",
+    "ec2.volumes": "EBS volumes",
+    "ecs.clusters": "ECS clusters",
+    "ecs.services": "ECS services",
+    "lambda.functions": "Lambda functions",
+    "rds.cluster_snapshots": "RDS manual DB cluster snapshots",
+    "rds.clusters": "RDS DB clusters",
+    "rds.instances": "RDS DB instances",
+    "rds.snapshots": "RDS manual DB snapshots",
+    "s3.buckets": "S3 buckets",
+}
 
 
 @dataclass(frozen=True)
@@ -51,22 +86,109 @@ class Coverage:
         return max(self.attempts - self.api_calls, 0)
 
 
+# Finding vocabulary. Actions are Cost Optimization Hub's actionType values, plus one extension
+# where none fits (an S3 lifecycle rule is neither a delete nor a rightsize).
+ACTIONS = (
+    "Delete", "Stop", "Rightsize", "Upgrade", "MigrateToGraviton", "ScaleIn",
+    "PurchaseSavingsPlans", "PurchaseReservedInstances", "SetLifecyclePolicy",
+)
+COMMITMENT_ACTIONS = ("PurchaseSavingsPlans", "PurchaseReservedInstances")
+USAGE, COMMITMENT = "usage", "commitment"
+CONFIDENCES = ("High", "Medium", "Low")
+EFFORTS = ("VeryLow", "Low", "Medium", "High", "VeryHigh")  # COH's implementationEffort values
+NATIVE, COH = "native", "cost-optimization-hub"
+# price_status of a finding: priced; a price the catalogue lacks ("unavailable", never counted);
+# or no defensible estimate exists for this kind of finding ("not_estimated", never counted).
+PRICED, PRICE_UNAVAILABLE, NOT_ESTIMATED = "priced", "unavailable", "not_estimated"
+
+
+@dataclass(frozen=True)
+class PriceLine:
+    """One priced quantity of a finding's formula, with where its unit price came from.
+
+    ``role`` says which side of the formula it is on: "current" (what the resource costs now),
+    "recommended" (what it would cost after the change), or "note" (shown, never in the
+    savings: e.g. the upper-bound cost of the final snapshot a deletion suggests).
+    """
+
+    item: str
+    role: str
+    price_key: str
+    usage_type: str
+    unit_price: Decimal
+    unit: str
+    quantity: Decimal
+    region: str
+    effective_date: str
+    source: str  # the catalogue's source id
+    source_title: str = ""
+    source_url: str = ""
+    sku: str = ""
+
+    @property
+    def amount(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: decimals as strings, exactly as priced."""
+        return {
+            "item": self.item, "role": self.role, "price_key": self.price_key, "usage_type": self.usage_type,
+            "sku": self.sku, "unit_price": str(self.unit_price), "unit": self.unit, "quantity": str(self.quantity),
+            "amount": str(self.amount), "region": self.region, "effective_date": self.effective_date,
+            "source": self.source, "source_title": self.source_title, "source_url": self.source_url,
+        }
+
+
 @dataclass(frozen=True)
 class Finding:
+    """One savings opportunity on one resource (or one commitment to buy or renew).
+
+    ``monthly_savings`` is None when the finding is not priced (``price_status`` says why):
+    such a finding is shown, never added to a total. ``alternatives`` are other findings on the
+    same resource that the merge did not count (same shape, as dicts). ``covers`` names other
+    resources whose cost this finding includes (a stopped instance's volumes), so their own
+    findings are not counted twice.
+    """
+
     check_id: str
     title: str
     resource_type: str
     resource_id: str
     region: str
     account_id: str
-    monthly_savings: Decimal
-    currency: str = "USD"
-    confidence: str = "high"
+    monthly_savings: Decimal | None
+    action: str = "Delete"
+    kind: str = USAGE
+    category: str = ""
+    resource_arn: str = ""
+    resource_name: str | None = None
+    current_monthly_cost: Decimal | None = None
+    recommended: str = ""
+    confidence: str = "High"
+    effort: str = "Low"
+    restart_needed: bool = False
+    rollback_possible: bool = False
     evidence: dict[str, Any] = field(default_factory=dict)
+    price_lines: tuple[PriceLine, ...] = ()
+    formula: str = ""
+    remediation: str = ""
+    console_url: str = ""
+    sources: tuple[str, ...] = (NATIVE,)
+    alternatives: tuple[dict[str, Any], ...] = ()
+    price_status: str = PRICED
+    price_note: str = ""
+    covers: tuple[str, ...] = ()
+    coh: dict[str, Any] | None = None  # Cost Optimization Hub's own figure for this resource
+    capped: dict[str, Any] | None = None  # set when capped at the resource's actual run rate
+    currency: str = "USD"
 
     @property
     def uid(self) -> str:
         return f"{self.check_id}:{self.account_id}:{self.region}:{self.resource_id}"
+
+    @property
+    def counted(self) -> bool:
+        return self.monthly_savings is not None and self.price_status == PRICED
 
 
 @dataclass(frozen=True)
@@ -163,14 +285,29 @@ class CostData:
 
 
 @dataclass
+class CheckSummary:
+    """What the checks decided with: for the report's "thresholds used" and "price basis"."""
+
+    evaluated_at: str = ""
+    thresholds: list[dict[str, Any]] = field(default_factory=list)
+    checks: dict[str, list[str]] = field(default_factory=dict)  # check id -> regions evaluated
+    catalogue_generated_at: str = ""
+    catalogue_generator: str = ""
+    catalogue_sources: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
 class ScanResult:
     account_id: str
     regions: list[str]
     coverage: list[Coverage]
     inventory: list[InventoryItem]
-    findings: list[Finding]
+    findings: list[Finding]  # usage findings after the merge: one per resource
     costs: CostData = field(default_factory=CostData)
+    commitments: list[Finding] = field(default_factory=list)
+    checks: CheckSummary = field(default_factory=CheckSummary)
 
     @property
     def partial(self) -> bool:
-        return any(c.status != COV_OK for c in self.coverage)
+        """Some read failed. A check's own coverage rows never make a review partial."""
+        return any(c.status != COV_OK and not c.source.startswith(CHECK_SOURCE_PREFIX) for c in self.coverage)

@@ -31,12 +31,14 @@ from finops.errors import (
 )
 from finops.models import (
     ACTIVE_STATUSES,
+    CHECK_SOURCE_PREFIX,
     COMPLETE,
     DRAFT,
     FAILED,
     PARTIAL,
     QUEUED,
     RUNNING,
+    Finding,
     ScanResult,
 )
 from finops.money import to_micros
@@ -147,6 +149,17 @@ def submit(
     return get_review(db, review_id)
 
 
+def set_thresholds(db: sqlite_utils.Database, review_id: str, overrides: dict[str, Any]) -> dict:
+    """Give one review its own thresholds (over the deployment's); used by its next scan."""
+    from finops.checks.thresholds import Thresholds
+
+    get_review(db, review_id)
+    effective = Thresholds(overrides).overrides()  # validates: an unknown name or bad value raises
+    db.execute("update reviews set thresholds = ? where id = ?", [json.dumps(effective) if effective else None,
+                                                                   review_id])
+    return get_review(db, review_id)
+
+
 def start(db: sqlite_utils.Database, review_id: str) -> dict | None:
     """Claim a queued review for a worker; None if it is not queued (already run or cancelled)."""
     now = iso(utcnow())
@@ -190,23 +203,21 @@ def store_result(db: sqlite_utils.Database, review_id: str, result: ScanResult) 
             }
             for i in result.inventory
         )
-        db["findings"].insert_all(
-            {
-                "review_id": review_id, "uid": f.uid, "check_id": f.check_id, "title": f.title,
-                "resource_type": f.resource_type, "resource_id": f.resource_id, "region": f.region,
-                "account_id": f.account_id, "monthly_savings_micros": to_micros(f.monthly_savings),
-                "currency": f.currency, "confidence": f.confidence,
-                "evidence": json.dumps(f.evidence, sort_keys=True, default=str),
-            }
-            for f in result.findings
-        )
+        db["findings"].insert_all(finding_row(review_id, f) for f in [*result.findings, *result.commitments])
+        checks = result.checks
+        db["check_runs"].insert({
+            "review_id": review_id, "evaluated_at": checks.evaluated_at, "thresholds": json.dumps(checks.thresholds),
+            "checks": json.dumps(checks.checks, sort_keys=True), "catalogue_generated_at": checks.catalogue_generated_at,
+            "catalogue_generator": checks.catalogue_generator,
+            "catalogue_sources": json.dumps(checks.catalogue_sources),
+        })
         _store_costs(db, review_id, result)
         db.execute(
             "update reviews set status = ?, account_id = ?, regions = ?, progress = 100, finished_at = ?, "
             "heartbeat_at = ? where id = ?",
             [status, result.account_id, json.dumps(result.regions), iso(utcnow()), iso(utcnow()), review_id],
         )
-        gaps = sum(1 for c in result.coverage if c.status != "ok")
+        gaps = sum(1 for c in result.coverage if c.status != "ok" and not c.source.startswith(CHECK_SOURCE_PREFIX))
         add_step(
             db, review_id,
             "Report ready" + (f", with {gaps} part(s) that could not be read (listed in the report)" if gaps else ""),
@@ -216,6 +227,26 @@ def store_result(db: sqlite_utils.Database, review_id: str, result: ScanResult) 
 
 def _optional_micros(amount: Decimal | None) -> int | None:
     return None if amount is None else to_micros(amount)
+
+
+def finding_row(review_id: str, f: Finding) -> dict[str, Any]:
+    """One findings row: every field of the contract, JSON columns for the nested parts."""
+    return {
+        "review_id": review_id, "uid": f.uid, "check_id": f.check_id, "title": f.title, "action": f.action,
+        "kind": f.kind, "category": f.category, "resource_type": f.resource_type, "resource_id": f.resource_id,
+        "resource_arn": f.resource_arn, "resource_name": f.resource_name, "region": f.region,
+        "account_id": f.account_id, "monthly_savings_micros": _optional_micros(f.monthly_savings),
+        "current_monthly_cost_micros": _optional_micros(f.current_monthly_cost), "currency": f.currency,
+        "recommended": f.recommended, "confidence": f.confidence, "effort": f.effort,
+        "restart_needed": int(f.restart_needed), "rollback_possible": int(f.rollback_possible),
+        "evidence": json.dumps(f.evidence, sort_keys=True, default=str),
+        "price_lines": json.dumps([line.as_dict() for line in f.price_lines]), "formula": f.formula,
+        "remediation": f.remediation, "console_url": f.console_url, "sources": json.dumps(list(f.sources)),
+        "alternatives": json.dumps(list(f.alternatives), default=str), "price_status": f.price_status,
+        "price_note": f.price_note, "covers": json.dumps(list(f.covers)),
+        "coh": json.dumps(f.coh, default=str) if f.coh is not None else None,
+        "capped": json.dumps(f.capped, default=str) if f.capped is not None else None,
+    }
 
 
 def _store_costs(db: sqlite_utils.Database, review_id: str, result: ScanResult) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -16,14 +17,17 @@ import boto3
 from finops.aws.arn import is_valid_external_id, parse_role_arn
 from finops.aws.regions import enabled_regions, validate_requested
 from finops.aws.session import STS_REGION, assume_customer_role, client_config, count_calls
-from finops.checks import Inventory, run_checks
+from finops.checks import run_checks
+from finops.checks.context import CheckContext
+from finops.checks.merge import merge
+from finops.checks.thresholds import Thresholds, load_thresholds
 from finops.collect import discover as discover_collectors
 from finops.collect.runner import CollectorProgress, classify, run_collectors
 from finops.config import Settings
 from finops.cost import CE_REQUEST_PRICE, collect_costs, cost_clients
 from finops.errors import ExternalIdMismatch
-from finops.models import COV_OK, Coverage, ScanResult
-from finops.pricing import PriceBook, default_price_book
+from finops.models import COV_OK, CheckSummary, Coverage, ScanResult
+from finops.pricing import PriceCatalogue, load_catalogue
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +49,15 @@ def run_scan(
     *,
     regions: Sequence[str] = (),
     base_session: boto3.Session | None = None,
-    prices: PriceBook | None = None,
+    prices: PriceCatalogue | None = None,
+    thresholds: Thresholds | None = None,
+    threshold_overrides: Mapping[str, Any] | None = None,
     on_step: StepFn = _noop,
     on_progress: ProgressFn = _noop,
 ) -> ScanResult:
+    now = datetime.now(UTC).replace(microsecond=0)  # one clock for every metric window and every age
+    thresholds = thresholds or load_thresholds(settings.thresholds_file, threshold_overrides)
+    prices = prices or load_catalogue()
     role = parse_role_arn(role_arn)
     if not is_valid_external_id(external_id):
         raise ExternalIdMismatch("External ID has an invalid format")
@@ -109,7 +118,7 @@ def run_scan(
         inventory, read_cov = run_collectors(
             session, account_id, scan_regions, collectors,
             config=config, concurrency=settings.scan_concurrency, calls=calls, progress=collected,
-            lookback_days=settings.metrics_lookback_days,
+            lookback_days=settings.metrics_lookback_days, now=now,
         )
     finally:
         cost_thread.join()
@@ -126,9 +135,25 @@ def run_scan(
         f"Cost Explorer requests for this review: {costs.ce_requests} "
         f"(${costs.ce_requests * CE_REQUEST_PRICE} at ${CE_REQUEST_PRICE} each); running savings checks"
     )
-    findings = run_checks(Inventory(inventory), prices or default_price_book())
+    context = CheckContext(
+        account_id=account_id, regions=scan_regions, now=now, prices=prices, thresholds=thresholds,
+        inventory=inventory, costs=costs, coverage=coverage,
+    )
+    checked = run_checks(context)
+    merged = merge(checked.findings, costs.resource_costs)
+    coverage.extend(checked.coverage)
+    on_step(
+        f"Ran {len(checked.evaluated)} savings checks: {len(merged.findings)} opportunities"
+        + (f" and {len(merged.commitments)} commitment(s)" if merged.commitments else "")
+    )
     on_progress(95)
-    return ScanResult(account_id, scan_regions, coverage, inventory, findings, costs)
+    summary = CheckSummary(
+        evaluated_at=now.isoformat(), thresholds=thresholds.echo(), checks=checked.evaluated,
+        catalogue_generated_at=prices.generated_at, catalogue_generator=prices.generator,
+        catalogue_sources=[{"id": s.id, "title": s.title, "url": s.url, "retrieved": s.retrieved}
+                           for s in prices.sources.values()],
+    )
+    return ScanResult(account_id, scan_regions, coverage, inventory, merged.findings, costs, merged.commitments, summary)
 
 
 def _discover_regions(

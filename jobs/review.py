@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from typing import Any
@@ -33,6 +34,7 @@ def run_review_job(review_id: str) -> str:
             review["role_arn"],
             review["external_id"],
             settings,
+            threshold_overrides=json.loads(review["thresholds"] or "{}"),
             on_step=lambda message: reviews.add_step(db, review_id, message),
             on_progress=lambda pct: reviews.heartbeat(db, review_id, pct),
         )

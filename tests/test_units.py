@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from finops.aws.arn import EXTERNAL_ID_RE, new_external_id, parse_role_arn
 from finops.aws.guard import READ_OPERATIONS
-from finops.checks import Inventory
 from finops.checks import discover as discover_checks
 from finops.collect import discover as discover_collectors
 from finops.config import Settings
 from finops.errors import ConfigError, InvalidRoleArn, UnsupportedPartition
-from finops.models import InventoryItem
-from finops.pricing import default_price_book
 from finops.report import md_escape
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,53 +64,40 @@ def test_external_ids_are_valid_for_aws_and_unique():
     assert all(EXTERNAL_ID_RE.match(i) and 2 <= len(i) <= 1224 for i in ids)
 
 
-def _volume(region: str, **data) -> InventoryItem:
-    fields = {"state": "available", "attachments": [], "volume_type": "gp2", "size_gib": 100, **data}
-    return InventoryItem("ec2.volumes", "ec2:volume", "111122223333", region, "vol-1", "arn:vol-1", fields)
-
-
-@pytest.mark.parametrize("region, data, expected, confidence", [
-    ("us-east-1", {"volume_type": "gp2", "size_gib": 100}, "10.00", "high"),  # 100 x $0.10
-    ("eu-west-1", {"volume_type": "gp2", "size_gib": 100}, "11.00", "high"),  # regional price
-    ("sa-east-1", {"volume_type": "gp3", "size_gib": 10}, "1.52", "high"),
-    ("us-east-1", {"volume_type": "gp3", "size_gib": 40, "iops": 4000, "throughput": 130}, "8.40", "high"),
-    ("us-east-1", {"volume_type": "io1", "size_gib": 30, "iops": 300}, "23.25", "high"),
-    ("af-south-1", {"volume_type": "gp2", "size_gib": 10}, "1.00", "medium"),  # not in table: estimate
-    ("us-east-1", {"state": "in-use", "attachments": [{"instance_id": "i-1"}]}, None, None),
-])
-def test_unattached_volume_pricing(region, data, expected, confidence):
-    spec = discover_checks()["ec2_ebs_volume_unattached"]
-    findings = list(spec.fn(Inventory([_volume(region, **data)]), default_price_book()))
-    if expected is None:
-        assert findings == []
-        return
-    (finding,) = findings
-    assert finding.monthly_savings.quantize(Decimal("0.01")) == Decimal(expected)
-    assert finding.confidence == confidence
-    line = finding.evidence["lines"][0]
-    assert line["price_region"] == region and line["price_date"] == "2026-11-01"
-
-
-@pytest.mark.parametrize("data, flagged", [
-    ({"public_ip": "198.51.100.1"}, True),
-    ({"public_ip": "198.51.100.2", "association_id": "eipassoc-1", "instance_id": "i-1"}, False),
-    ({"public_ip": "198.51.100.3", "network_interface_id": "eni-1"}, False),
-])
-def test_unassociated_eip(data, flagged):
-    item = InventoryItem("ec2.addresses", "ec2:elastic-ip", "111122223333", "eu-west-1", "eipalloc-1", "arn", data)
-    findings = list(discover_checks()["ec2_eip_unassociated"].fn(Inventory([item]), default_price_book()))
-    assert bool(findings) is flagged
-    if flagged:
-        assert findings[0].monthly_savings == Decimal("3.650")  # $0.005 x 730 h
-
-
 def test_check_registry_matches_files_and_names():
+    from finops.checks import MACHINERY
+    from finops.models import SOURCE_TITLES
+
     checks = discover_checks()
-    on_disk = {p.stem for p in (ROOT / "finops" / "checks").glob("*.py") if not p.stem.startswith("_")}
+    on_disk = {p.stem for p in (ROOT / "finops" / "checks").glob("*.py") if not p.stem.startswith("_")} - MACHINERY
     assert set(checks) == on_disk
     for check_id, spec in checks.items():
         assert spec.module == f"finops.checks.{check_id}" and spec.fn.__name__ == check_id
-        assert set(spec.needs) <= set(discover_collectors()), check_id
+        assert set(spec.needs) <= set(SOURCE_TITLES), check_id  # collectors or cost sources
+
+
+def test_a_check_cannot_name_itself():
+    from finops.checks import check
+
+    with pytest.raises(TypeError):
+        check(id="something_else", title="x", category="x", service="ec2", resource_type="x", action="Delete",
+              needs=("ec2.volumes",))(lambda ctx: [])
+
+
+def test_source_titles_match_the_collectors():
+    from finops.models import SOURCE_TITLES
+
+    for collector_id, spec in discover_collectors().items():
+        assert SOURCE_TITLES.get(collector_id) == spec.title, collector_id
+
+
+def test_importing_the_report_never_loads_botocore():
+    import subprocess
+    import sys
+
+    code = "import sys, finops.report, finops.web; print(sorted(m for m in sys.modules if m.split('.')[0] in ('botocore', 'boto3')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]", out.stdout
 
 
 def test_collector_registry_matches_files_and_guard():

@@ -1,83 +1,65 @@
-"""Unattached EBS volume: billed every month for storage (and provisioned IOPS) nobody uses."""
+"""Unattached EBS volume: billed every month for storage (and provisioned IOPS/throughput) nobody uses.
+
+Priced at its full monthly cost, as Cost Optimization Hub counts a Delete. The remediation takes a
+final snapshot first: that snapshot's cost is shown beside the saving as an upper bound (a
+snapshot is billed for the blocks it holds, at most the volume's size), never hidden.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 
-from finops.checks import Inventory, check
+from finops.checks import check
+from finops.checks.context import CheckContext
+from finops.checks.costs import VOLUME_PRICES, add_volume_item
 from finops.models import Finding
-from finops.pricing import PriceBook
-
-GP3_FREE_IOPS = 3000
-GP3_FREE_THROUGHPUT = 125  # MB/s
 
 
 @check(
-    title="Unattached EBS volume",
+    title="Unattached EBS volumes",
+    category="Storage",
     service="ec2",
     resource_type="ec2:volume",
+    action="Delete",
     needs=("ec2.volumes",),
-    severity="high",
-    effort="low",
+    prices=(*VOLUME_PRICES, "ebs.snapshot.standard"),
+    thresholds=("unattached_volume_min_days",),
+    effort="VeryLow",
     rollback_possible=False,
+    confidence="High",
+    rule="State `available` (attached to nothing) and created at least `unattached_volume_min_days` days ago.",
+    formula="size x storage price, plus provisioned IOPS and throughput above what the type includes",
     remediation=(
-        "aws ec2 create-snapshot --region {region} --volume-id {resource_id} "
-        "--description 'before delete' && aws ec2 delete-volume --region {region} "
-        "--volume-id {resource_id}"
+        "aws ec2 create-snapshot --region {region} --volume-id {resource_id} --description 'final snapshot' && "
+        "aws ec2 delete-volume --region {region} --volume-id {resource_id}"
     ),
+    console="https://{region}.console.aws.amazon.com/ec2/home?region={region}#VolumeDetails:volumeId={resource_id}",
 )
-def ec2_ebs_volume_unattached(inventory: Inventory, prices: PriceBook) -> Iterator[Finding]:
-    for vol in inventory.of("ec2.volumes"):
-        data = vol.data
+def ec2_ebs_volume_unattached(ctx: CheckContext) -> Iterator[Finding]:
+    min_days = ctx.thresholds["unattached_volume_min_days"]
+    for volume in ctx.of("ec2.volumes"):
+        data = volume.data
         if data.get("state") != "available" or data.get("attachments"):
             continue
+        age = ctx.days_since(data.get("create_time"))
+        if age is None or age < min_days:
+            continue
         volume_type = data.get("volume_type") or "standard"
-        size = Decimal(data.get("size_gib") or 0)
-        storage = prices.quote(vol.region, f"ebs.{volume_type}.gb_month")
-        monthly = size * storage.amount
-        lines = [{"item": "storage", "quantity": str(size), "unit": "GiB-month", **storage.evidence()}]
-        extra_iops = _billable_iops(volume_type, data.get("iops"))
-        if extra_iops:
-            iops = prices.quote(vol.region, f"ebs.{volume_type}.iops_month")
-            monthly += extra_iops * iops.amount
-            lines.append(
-                {"item": "provisioned IOPS", "quantity": str(extra_iops), "unit": "IOPS-month", **iops.evidence()}
-            )
-        extra_throughput = max(Decimal(data.get("throughput") or 0) - GP3_FREE_THROUGHPUT, 0)
-        if volume_type == "gp3" and extra_throughput:
-            tput = prices.quote(vol.region, "ebs.gp3.throughput_month")
-            monthly += extra_throughput * tput.amount
-            lines.append({
-                "item": "provisioned throughput", "quantity": str(extra_throughput), "unit": "MBps-month",
-                **tput.evidence(),
-            })
-        estimated = any(line.get("estimated_price") for line in lines)
-        yield Finding(
-            check_id="ec2_ebs_volume_unattached",
+        size = data.get("size_gib") or 0
+        snapshot = ctx.bill("note").add(
+            "ebs.snapshot.standard", volume.region, size, "final snapshot before deleting (upper bound: full size)"
+        )
+        yield ctx.finding(
+            volume,
             title=f"Unattached {volume_type} volume, {size} GiB",
-            resource_type=vol.resource_type,
-            resource_id=vol.resource_id,
-            region=vol.region,
-            account_id=vol.account_id,
-            monthly_savings=monthly,
-            confidence="medium" if estimated else "high",
+            current=add_volume_item(ctx.bill(), volume),
+            notes=snapshot,
+            recommended="Delete (after a final snapshot)",
             evidence={
-                "formula": "size x storage price (+ provisioned IOPS/throughput above the free baseline)",
-                "resource_name": (data.get("tags") or {}).get("Name"),
-                "volume_type": volume_type,
-                "state": data.get("state"),
-                "created": data.get("create_time"),
-                "lines": lines,
+                "volume_type": volume_type, "size_gib": size, "iops": data.get("iops"),
+                "throughput": data.get("throughput"), "state": data.get("state"), "created": data.get("create_time"),
+                "age_days": round(age, 1), "final_snapshot_monthly_upper_bound": (
+                    str(snapshot.total) if snapshot.total is not None else None
+                ),
             },
         )
-
-
-def _billable_iops(volume_type: str, iops: int | None) -> Decimal:
-    if not iops:
-        return Decimal(0)
-    if volume_type in ("io1", "io2"):
-        return Decimal(iops)
-    if volume_type == "gp3":
-        return Decimal(max(iops - GP3_FREE_IOPS, 0))
-    return Decimal(0)

@@ -22,19 +22,22 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from finops.config import Settings
 from finops.errors import ReadOnlyViolation
-from finops.models import COV_DENIED, COV_ERROR, COV_NOT_ENABLED, COV_OK, COV_THROTTLED, CostData, Coverage
+from finops.models import (  # noqa: F401 - the source ids are re-exported for the cost readers
+    CE_SOURCES,
+    COH_SOURCE,
+    COV_DENIED,
+    COV_ERROR,
+    COV_NOT_ENABLED,
+    COV_OK,
+    COV_THROTTLED,
+    RESOURCES_SOURCE,
+    SPEND_SOURCE,
+    CostData,
+    Coverage,
+)
 
 log = logging.getLogger(__name__)
 
-SPEND_SOURCE = "ce.spend"
-RESOURCES_SOURCE = "ce.resources"
-COH_SOURCE = "coh.recommendations"
-CE_SOURCES = (SPEND_SOURCE, RESOURCES_SOURCE)
-COST_SOURCE_TITLES = {
-    SPEND_SOURCE: "Cost Explorer spend",
-    RESOURCES_SOURCE: "Resource-level Cost Explorer data",
-    COH_SOURCE: "Cost Optimization Hub recommendations",
-}
 CE_REQUEST_PRICE = Decimal("0.01")  # USD per Cost Explorer API request, each page included
 CE_REGION = "us-east-1"  # Cost Explorer's only endpoint
 COH_REGION = "us-east-1"  # Cost Optimization Hub's only endpoint; botocore does not pin it

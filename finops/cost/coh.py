@@ -13,11 +13,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from finops.cost import COH_NOT_ENROLLED, SourceUnavailable, error_code, error_message, permission_denied
-from finops.models import CostData, CostRecommendation, Coverage
+from finops.models import COMMITMENT_ACTIONS, CostData, CostRecommendation, Coverage
 
 log = logging.getLogger(__name__)
-
-COMMITMENT_ACTIONS = ("PurchaseSavingsPlans", "PurchaseReservedInstances")
 
 
 def number(value: Any) -> Decimal | None:

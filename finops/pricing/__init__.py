@@ -1,79 +1,212 @@
-"""A small, dated price table, priced per region.
+"""The price catalogue: dated AWS list prices per (key, region), each with its source.
 
-Every quote carries its region, date and whether it is a list price from the table or an
-estimate derived from it, so each finding can show where its number came from.
+    catalogue = load_catalogue()
+    price = catalogue.price("ebs.gp3.storage", "eu-west-1")       # or raises PriceUnavailable
+    lines = catalogue.lines("ebs.io2.iops", "us-east-1", Decimal(40000), item="provisioned IOPS")
+
+The catalogue (``catalogue.json``) is generated from the AWS Price List: bundled from public
+extracts of it (each entry names its source), or regenerated with ``finops-pack prices refresh``
+using the scanner's own AWS identity. A price the catalogue does not hold for a region is
+*unavailable* there, with the reason: it is never estimated from another region or another type.
+Tiered prices (io2 IOPS, S3 Standard, Lambda duration) are tiers, split by ``lines``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from importlib import resources
+from pathlib import Path
+from typing import Any
 
-REFERENCE_REGION = "us-east-1"
-# Scale a us-east-1 price by the region's gp2 ratio when the table lacks the key.
-SCALE_KEY = "ebs.gp2.gb_month"
+from finops.models import PriceLine
+
+CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
+SCHEMA_VERSION = 1
+
+
+class PriceUnavailable(LookupError):
+    """The catalogue has no price for ``key`` in ``region``; ``reason`` says why."""
+
+    def __init__(self, key: str, region: str, reason: str):
+        super().__init__(f"{key} in {region}: {reason}")
+        self.key, self.region, self.reason = key, region, reason
 
 
 @dataclass(frozen=True)
-class PriceQuote:
-    key: str
-    amount: Decimal
-    region: str
-    as_of: str
-    estimated: bool = False
-    basis: str = ""
+class Source:
+    id: str
+    title: str
+    url: str
+    retrieved: str = ""
 
-    def evidence(self) -> dict[str, str | bool]:
-        out: dict[str, str | bool] = {
-            "price_key": self.key,
-            "unit_price": str(self.amount),
-            "price_region": self.region,
-            "price_date": self.as_of,
+
+@dataclass(frozen=True)
+class Tier:
+    upto: Decimal | None  # cumulative quantity this rate applies up to; None: no bound
+    usd: Decimal
+
+
+@dataclass(frozen=True)
+class Price:
+    key: str
+    region: str
+    unit: str
+    tiers: tuple[Tier, ...]  # one tier with upto=None for a flat price
+    usage_type: str
+    effective: str
+    source: Source
+    sku: str = ""
+
+    @property
+    def flat(self) -> bool:
+        return len(self.tiers) == 1
+
+    @property
+    def usd(self) -> Decimal:
+        """The first-tier rate (the only rate of a flat price)."""
+        return self.tiers[0].usd
+
+
+class PriceCatalogue:
+    def __init__(self, doc: dict[str, Any]):
+        if doc.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"price catalogue schema {doc.get('schema_version')!r}, expected {SCHEMA_VERSION}")
+        self.currency: str = doc.get("currency", "USD")
+        self.generated_at: str = doc.get("generated_at", "")
+        self.generator: str = doc.get("generator", "")
+        self.regions: tuple[str, ...] = tuple(doc.get("regions", ()))
+        self.facts: dict[str, Any] = doc.get("facts", {})
+        self.sources = {
+            sid: Source(sid, s.get("title", sid), s.get("url", ""), s.get("retrieved", ""))
+            for sid, s in doc.get("sources", {}).items()
         }
-        if self.estimated:
-            out["estimated_price"] = True
-            out["price_basis"] = self.basis
+        self._entries: dict[str, dict[str, Any]] = doc.get("prices", {})
+        self._parsed: dict[tuple[str, str], Price] = {}
+
+    @classmethod
+    def from_file(cls, path: Path | str = CATALOGUE_FILE) -> PriceCatalogue:
+        return cls(json.loads(Path(path).read_text()))
+
+    def keys(self) -> list[str]:
+        return sorted(self._entries)
+
+    def unit(self, key: str) -> str:
+        return self._entries.get(key, {}).get("unit", "")
+
+    def description(self, key: str) -> str:
+        return self._entries.get(key, {}).get("description", "")
+
+    def has(self, key: str, region: str) -> bool:
+        return region in self._entries.get(key, {}).get("regions", {})
+
+    def unavailable_reason(self, key: str, region: str) -> str | None:
+        """None when priced; otherwise the sentence saying why there is no price."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return f"the price catalogue has no {key} prices"
+        if region in entry.get("regions", {}):
+            return None
+        return entry.get("unavailable", {}).get(region) or f"the price catalogue has no {key} price for {region}"
+
+    def price(self, key: str, region: str) -> Price:
+        cached = self._parsed.get((key, region))
+        if cached is not None:
+            return cached
+        reason = self.unavailable_reason(key, region)
+        if reason is not None:
+            raise PriceUnavailable(key, region, reason)
+        entry = self._entries[key]
+        raw = entry["regions"][region]
+        if "tiers" in raw:
+            tiers = tuple(
+                Tier(None if t.get("upto") in (None, "") else Decimal(str(t["upto"])), Decimal(str(t["usd"])))
+                for t in raw["tiers"]
+            )
+        else:
+            tiers = (Tier(None, Decimal(str(raw["usd"]))),)
+        source_id = raw.get("source", "")
+        source = self.sources.get(source_id) or Source(source_id, source_id, "")
+        price = Price(
+            key=key, region=region, unit=raw.get("unit") or entry.get("unit", ""), tiers=tiers,
+            usage_type=raw.get("usage_type", ""), effective=raw.get("effective", ""), source=source,
+            sku=raw.get("sku", ""),
+        )
+        self._parsed[(key, region)] = price
+        return price
+
+    def lines(
+        self, key: str, region: str, quantity: Decimal, *, item: str, role: str = "current"
+    ) -> list[PriceLine]:
+        """Price ``quantity`` (per month) of ``key``: one line per tier it reaches."""
+        price = self.price(key, region)
+        out: list[PriceLine] = []
+        remaining, floor = Decimal(quantity), Decimal(0)
+        for tier in price.tiers:
+            if remaining <= 0:
+                break
+            span = remaining if tier.upto is None else min(remaining, tier.upto - floor)
+            if span > 0:
+                label = item if price.flat else f"{item} ({_tier_label(floor, tier.upto)})"
+                out.append(PriceLine(
+                    item=label, role=role, price_key=key, usage_type=price.usage_type, unit_price=tier.usd,
+                    unit=price.unit, quantity=span, region=region, effective_date=price.effective,
+                    source=price.source.id, source_title=price.source.title, source_url=price.source.url,
+                    sku=price.sku,
+                ))
+                remaining -= span
+            if tier.upto is not None:
+                floor = tier.upto
         return out
 
 
-class MissingPrice(KeyError):
-    pass
+def _tier_label(floor: Decimal, upto: Decimal | None) -> str:
+    if upto is None:
+        return f"above {floor:,}"
+    return f"first {upto:,}" if floor == 0 else f"{floor:,} to {upto:,}"
 
 
-@dataclass(frozen=True)
-class PriceBook:
-    as_of: str
-    currency: str
-    regions: dict[str, dict[str, Decimal]]
+class Bill:
+    """Price lines for one side of a formula, with missing prices collected instead of raised.
 
-    @classmethod
-    def from_dict(cls, doc: dict) -> PriceBook:
-        regions = {
-            region: {key: Decimal(value) for key, value in prices.items()}
-            for region, prices in doc["regions"].items()
-        }
-        return cls(doc["as_of"], doc["currency"], regions)
+        now = Bill(catalogue, "current")
+        now.add("ebs.gp2.storage", "eu-west-1", Decimal(100), "storage")
+        now.total  # Decimal, or None when a price was unavailable (see now.missing)
+    """
 
-    def quote(self, region: str, key: str) -> PriceQuote:
-        table = self.regions.get(region, {})
-        if key in table:
-            return PriceQuote(key, table[key], region, self.as_of)
-        reference = self.regions[REFERENCE_REGION]
-        if key not in reference:
-            raise MissingPrice(key)
-        if region in self.regions and SCALE_KEY in table:
-            ratio = table[SCALE_KEY] / reference[SCALE_KEY]
-            amount = (reference[key] * ratio).quantize(Decimal("0.000001"))
-            basis = f"us-east-1 price x {region}/us-east-1 gp2 ratio {ratio:.4f}"
-            return PriceQuote(key, amount, region, self.as_of, True, basis)
-        basis = f"{region} is not in the price table; us-east-1 list price used"
-        return PriceQuote(key, reference[key], region, self.as_of, True, basis)
+    def __init__(self, catalogue: PriceCatalogue, role: str = "current"):
+        self.catalogue = catalogue
+        self.role = role
+        self.lines: list[PriceLine] = []
+        self.missing: list[PriceUnavailable] = []
+
+    def add(self, key: str, region: str, quantity: Decimal | int | str, item: str) -> Bill:
+        quantity = Decimal(str(quantity))
+        if quantity <= 0:
+            return self
+        try:
+            self.lines.extend(self.catalogue.lines(key, region, quantity, item=item, role=self.role))
+        except PriceUnavailable as missing:
+            self.missing.append(missing)
+        return self
+
+    @property
+    def priced(self) -> bool:
+        return not self.missing
+
+    @property
+    def total(self) -> Decimal | None:
+        if self.missing:
+            return None
+        return sum((line.amount for line in self.lines), Decimal(0))
+
+
+def total_of(lines: Iterable[PriceLine]) -> Decimal:
+    return sum((line.amount for line in lines), Decimal(0))
 
 
 @cache
-def default_price_book() -> PriceBook:
-    text = resources.files(__package__).joinpath("prices.json").read_text()
-    return PriceBook.from_dict(json.loads(text))
+def load_catalogue(path: str | None = None) -> PriceCatalogue:
+    return PriceCatalogue.from_file(path or CATALOGUE_FILE)

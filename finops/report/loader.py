@@ -1,0 +1,404 @@
+"""Report loader: a stored review -> the report model (one dict). Reads the store, nothing else.
+
+The model is what every renderer shows (HTML template, Markdown, JSON, CSV). JSON field names are
+a stable contract: ``account_id``, ``regions``, ``coverage[]``, ``findings[]`` (``check_id``,
+``action``, ``kind``, ``resource_id``, ``resource_arn``, ``resource_type``, ``region``,
+``account_id``, ``monthly_savings``, ``current_monthly_cost``, ``recommended``, ``confidence``,
+``effort``, ``restart_needed``, ``rollback_possible``, ``evidence``, ``price_lines[]``,
+``remediation``, ``console_url``, ``sources``, ``alternatives[]``...), ``commitments[]``,
+``totals.monthly_savings`` (== the sum of ``findings[].monthly_savings``, exactly),
+``totals.commitment_monthly_savings``, ``thresholds[]``, ``price_basis``. Later work adds fields,
+never renames them. Amounts are decimal strings in USD; an unpriced finding has
+``monthly_savings: null`` and is never added.
+
+Importing this module never loads botocore (a test checks): titles and source ids come from
+``finops.models``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import sqlite_utils
+
+from finops.checks.merge import MERGE_RULE
+from finops.models import (
+    CE_SOURCES,
+    CHECK_SOURCE_PREFIX,
+    COH,
+    COMMITMENT,
+    COMMITMENT_ACTIONS,
+    COV_OK,
+    NATIVE,
+    SOURCE_TITLES,
+)
+from finops.money import dollars, from_micros
+
+SCHEMA_VERSION = 2
+STATUS_WORDS = {
+    "ok": "read",
+    "access_denied": "access denied",
+    "region_not_enabled": "region not enabled",
+    "not_enabled": "not enabled",
+    "throttled": "throttled",
+    "error": "error",
+    "not_evaluated": "not evaluated",
+    "price_unavailable": "price unavailable",
+    "check_error": "check failed",
+}
+NATIVE_PRICE_BASIS = (
+    "FinOps Pack's own figures use AWS public list prices (On-Demand, before any discount, credit, Savings Plan "
+    "or Reserved Instance), from the bundled price catalogue; each finding shows its unit prices and their source."
+)
+COH_MODES = {
+    "AfterDiscounts": "Cost Optimization Hub's figures are after your discounts (savings estimation mode AfterDiscounts).",
+    "BeforeDiscounts": "Cost Optimization Hub's figures are before discounts (savings estimation mode BeforeDiscounts).",
+}
+
+
+def source_title(source: str) -> str:
+    return SOURCE_TITLES.get(source, source)
+
+
+def gap_sentence(row: dict) -> str:
+    where = "" if row["region"] == "global" else f" in {row['region']}"
+    return f"{source_title(row['source'])}{where} could not be read: {row['detail']}."
+
+
+def _json(value: str | None, default: Any) -> Any:
+    return json.loads(value) if value else default
+
+
+def finding_model(row: dict) -> dict[str, Any]:
+    """One stored finding (or commitment) as the report shows it."""
+    return {
+        "uid": row["uid"],
+        "check_id": row["check_id"],
+        "title": row["title"],
+        "category": row["category"],
+        "action": row["action"],
+        "kind": row["kind"],
+        "resource_type": row["resource_type"],
+        "resource_id": row["resource_id"],
+        "resource_arn": row["resource_arn"] or "",
+        "resource_name": row["resource_name"],  # the Name tag: customer-controlled text
+        "account_id": row["account_id"],
+        "region": row["region"],
+        "monthly_savings": _money(row["monthly_savings_micros"]),
+        "current_monthly_cost": _money(row["current_monthly_cost_micros"]),
+        "currency": row["currency"],
+        "recommended": row["recommended"] or "",
+        "confidence": row["confidence"],
+        "effort": row["effort"],
+        "restart_needed": bool(row["restart_needed"]),
+        "rollback_possible": bool(row["rollback_possible"]),
+        "evidence": _json(row["evidence"], {}),
+        "price_lines": _json(row["price_lines"], []),
+        "formula": row["formula"] or "",
+        "remediation": row["remediation"] or "",
+        "console_url": row["console_url"] or "",
+        "sources": _json(row["sources"], [NATIVE]),
+        "alternatives": _json(row["alternatives"], []),
+        "price_status": row["price_status"],
+        "price_note": row["price_note"] or "",
+        "covers": _json(row["covers"], []),
+        "coh": _json(row["coh"], None),
+        "capped": _json(row["capped"], None),
+    }
+
+
+def build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
+    review_id = review["id"]
+    coverage = [
+        {k: row[k] for k in ("source", "region", "status", "api_calls", "retries", "detail")}
+        for row in db.query("select * from coverage where review_id = ? order by source, region", [review_id])
+    ]
+    reads = [c for c in coverage if not c["source"].startswith(CHECK_SOURCE_PREFIX)]
+    findings: list[dict[str, Any]] = []
+    commitments: list[dict[str, Any]] = []
+    for row in db.query(
+        "select * from findings where review_id = ? "
+        "order by monthly_savings_micros is null, monthly_savings_micros desc, check_id, resource_id",
+        [review_id],
+    ):
+        (commitments if row["kind"] == COMMITMENT else findings).append(finding_model(row))
+    inventory: dict[str, dict[str, int]] = {}
+    for row in db.query(
+        "select resource_type, region, count(*) as n from inventory where review_id = ? "
+        "group by resource_type, region order by resource_type, region",
+        [review_id],
+    ):
+        inventory.setdefault(row["resource_type"], {})[row["region"]] = row["n"]
+    summary = next(iter(db.query("select * from cost_summary where review_id = ?", [review_id])), None)
+    checks = next(iter(db.query("select * from check_runs where review_id = ?", [review_id])), None)
+    regions = json.loads(review["regions"] or "[]")
+    recommendations = cost_recommendations(db, review_id, summary, findings, commitments, review["account_id"], regions)
+    usage_total = _total(findings)
+    commitment_total = _total(commitments)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "review_id": review_id,
+        "status": review["status"],
+        "account_id": review["account_id"],
+        "regions": regions,
+        "created_at": review["created_at"],
+        "finished_at": review["finished_at"],
+        "expires_at": review["expires_at"],
+        "coverage": coverage,
+        "gaps": [gap_sentence(c) for c in reads if c["status"] != COV_OK],
+        "not_evaluated": [c["detail"] for c in coverage if c["source"].startswith(CHECK_SOURCE_PREFIX)],
+        "inventory": inventory,
+        "findings": findings,
+        "commitments": commitments,
+        "totals": {
+            "monthly_savings": dollars(usage_total),
+            "annual_savings": dollars(usage_total * 12),
+            "currency": "USD",
+            "findings": len(findings),
+            "priced_findings": sum(1 for f in findings if f["monthly_savings"] is not None),
+            "unpriced_findings": sum(1 for f in findings if f["monthly_savings"] is None),
+            "commitment_monthly_savings": dollars(commitment_total),
+            "commitments": len(commitments),
+            # Cost Optimization Hub's own de-duplicated total, never added to the totals above.
+            "coh_monthly_savings": recommendations["deduped_monthly_savings"],
+            "coh_commitment_savings": recommendations["commitment_monthly_savings"],
+            "coh_recommendations": len(recommendations["items"]),
+        },
+        "thresholds": _json(checks["thresholds"], []) if checks else [],
+        "checks_evaluated": _json(checks["checks"], {}) if checks else {},
+        "price_basis": price_basis(checks, recommendations),
+        "spend": spend(db, review_id, summary),
+        "resource_costs": resource_costs(db, review_id),
+        "cost_recommendations": recommendations,
+        "scan_cost": scan_cost(coverage, summary),
+    }
+
+
+def _total(findings: list[dict[str, Any]]) -> Decimal:
+    return sum((Decimal(f["monthly_savings"]) for f in findings if f["monthly_savings"] is not None), Decimal(0))
+
+
+def price_basis(checks: dict | None, recommendations: dict[str, Any]) -> dict[str, Any]:
+    mode = recommendations.get("savings_estimation_mode")
+    return {
+        "native": NATIVE_PRICE_BASIS,
+        "catalogue": {
+            "generated_at": checks["catalogue_generated_at"] if checks else None,
+            "generator": checks["catalogue_generator"] if checks else None,
+            "sources": _json(checks["catalogue_sources"], []) if checks else [],
+        },
+        "coh_savings_estimation_mode": mode,
+        "coh": COH_MODES.get(mode or "", "Cost Optimization Hub's savings estimation mode could not be read."),
+        "merge_rule": MERGE_RULE,
+    }
+
+
+def groups(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings by category and action, the largest total first (for the HTML and Markdown)."""
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for f in findings:
+        grouped[(f["category"] or "Other", f["action"])].append(f)
+    out = [
+        {"category": category, "action": action, "findings": items, "monthly_savings": dollars(_total(items)),
+         "unpriced": sum(1 for f in items if f["monthly_savings"] is None)}
+        for (category, action), items in grouped.items()
+    ]
+    return sorted(out, key=lambda g: (-Decimal(g["monthly_savings"]), g["category"], g["action"]))
+
+
+def top_actions(findings: list[dict[str, Any]], count: int = 5) -> list[dict[str, Any]]:
+    return [f for f in findings if f["monthly_savings"] is not None][:count]
+
+
+def _money(micros: int | None) -> str | None:
+    return None if micros is None else dollars(from_micros(micros))
+
+
+def _sum(values: list[int | None]) -> int | None:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+def spend(db: sqlite_utils.Database, review_id: str, summary: dict | None) -> dict[str, Any]:
+    """Monthly totals, per service, per linked account and the daily trend; decimal strings."""
+    rows = list(db.query(
+        "select * from spend_monthly where review_id = ? order by period_start, service, linked_account",
+        [review_id],
+    ))
+    currency = rows[0]["currency"] if rows else "USD"
+    months: dict[str, list[dict]] = {}
+    for row in rows:
+        months.setdefault(row["period_start"], []).append(row)
+    by_month = [
+        {
+            "month": start[:7], "start": start, "end": cells[0]["period_end"],
+            "unblended": _money(sum(c["unblended_micros"] for c in cells)),
+            "net_amortized": _money(_sum([c["net_amortized_micros"] for c in cells])),
+            "estimated": any(c["estimated"] for c in cells),
+            "full_month": cells[0]["period_end"][8:] == "01",
+            "currency": cells[0]["currency"],
+        }
+        for start, cells in months.items()
+    ]
+    full = [m["start"] for m in by_month if m["full_month"]]
+    last_full = full[-1] if full else None
+    services: dict[str, dict[str, Any]] = {}
+    accounts: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["service"]:
+            cell = services.setdefault(row["service"], {"u": 0, "n": [], "last": 0})
+            cell["u"] += row["unblended_micros"]
+            cell["n"].append(row["net_amortized_micros"])
+            if row["period_start"] == last_full:
+                cell["last"] += row["unblended_micros"]
+        if row["linked_account"]:
+            acct = accounts.setdefault(row["linked_account"], {"u": 0, "n": [], "name": row["linked_account_name"]})
+            acct["u"] += row["unblended_micros"]
+            acct["n"].append(row["net_amortized_micros"])
+    by_service = [
+        {"service": name, "unblended": _money(c["u"]), "net_amortized": _money(_sum(c["n"])),
+         "last_full_month": _money(c["last"]), "currency": currency}
+        for name, c in sorted(services.items(), key=lambda kv: (-kv[1]["u"], kv[0]))
+    ]
+    by_account = [
+        {"account_id": acct_id, "name": c["name"] or "", "unblended": _money(c["u"]),
+         "net_amortized": _money(_sum(c["n"])), "currency": currency}
+        for acct_id, c in sorted(accounts.items(), key=lambda kv: (-kv[1]["u"], kv[0]))
+    ] if summary and summary["grouped_by_account"] else []
+    daily = [
+        {"date": row["day"], "unblended": _money(row["unblended_micros"]), "estimated": bool(row["estimated"]),
+         "currency": row["currency"]}
+        for row in db.query("select * from spend_daily where review_id = ? order by day", [review_id])
+    ]
+    return {
+        "currency": currency,
+        "period": {"start": summary["spend_start"], "end": summary["spend_end"]} if summary else None,
+        "daily_period": {"start": summary["daily_start"], "end": summary["daily_end"]} if summary else None,
+        "total_unblended": _money(sum(r["unblended_micros"] for r in rows)),
+        "last_full_month": last_full[:7] if last_full else None,
+        "by_month": by_month,
+        "by_service": by_service,
+        "by_account": by_account,
+        "daily": daily,
+    }
+
+
+def resource_costs(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "resource_id": row["resource_id"], "service": row["service"], "cost_14d": _money(row["cost_micros"]),
+            "days": row["days"], "period_start": row["period_start"], "period_end": row["period_end"],
+            "currency": row["currency"],
+        }
+        for row in db.query(
+            "select * from resource_costs where review_id = ? order by cost_micros desc, resource_id", [review_id]
+        )
+    ]
+
+
+def _bool(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _matches(rec: dict[str, Any], finding: dict[str, Any]) -> bool:
+    tail = (rec["resource_arn"] or "").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    ids = {rec["resource_id"], rec["resource_arn"], tail} - {"", None}
+    return finding["resource_id"] in ids or (finding.get("resource_arn") or "") in ids
+
+
+def cost_recommendations(
+    db: sqlite_utils.Database, review_id: str, summary: dict | None, findings: list[dict[str, Any]],
+    commitments: list[dict[str, Any]], account_id: str | None, regions: list[str],
+) -> dict[str, Any]:
+    """Cost Optimization Hub as its own panel, saying where each recommendation went.
+
+    Each recommendation is either merged into a native finding (COH's figure shown beside ours),
+    a finding of its own, a commitment, or outside this review's scope (another account or an
+    unscanned region): so no figure is read twice. COH's de-duplicated total is shown apart.
+    """
+    candidates = [
+        (f, alt) for f in [*findings, *commitments] for alt in [None, *f["alternatives"]]
+    ]
+    items = []
+    for row in db.query(
+        "select * from cost_recommendations where review_id = ? "
+        "order by estimated_monthly_savings_micros desc, resource_id, recommendation_id",
+        [review_id],
+    ):
+        rec = {
+            "recommendation_id": row["recommendation_id"],
+            "account_id": row["account_id"],
+            "region": row["region"],
+            "resource_id": row["resource_id"],
+            "resource_arn": row["resource_arn"],
+            "action_type": row["action_type"],
+            "current_resource_type": row["current_resource_type"],
+            "recommended_resource_type": row["recommended_resource_type"],
+            "current_resource_summary": row["current_resource_summary"],
+            "recommended_resource_summary": row["recommended_resource_summary"],
+            "estimated_monthly_savings": _money(row["estimated_monthly_savings_micros"]),
+            "estimated_monthly_cost": _money(row["estimated_monthly_cost_micros"]),
+            "estimated_savings_percentage": row["estimated_savings_percentage"],
+            "currency": row["currency"],
+            "effort": row["implementation_effort"],
+            "restart_needed": _bool(row["restart_needed"]),
+            "rollback_possible": _bool(row["rollback_possible"]),
+            "lookback_days": row["lookback_days"],
+            "source": row["source"],
+            "last_refresh": row["last_refresh"],
+            "commitment": row["action_type"] in COMMITMENT_ACTIONS,
+            "tags": json.loads(row["tags"] or "{}"),
+        }
+        in_scope = (not account_id or row["account_id"] in ("", account_id)) and (
+            (row["region"] or "global").lower() == "global" or not regions or row["region"] in regions
+        )
+        placement, finding_uid = "out_of_scope", None
+        if in_scope:
+            placement = "not_used"
+            for finding, alt in candidates:
+                target = alt or finding
+                if COH in target["sources"] and _matches(rec, target) and target["action"] == rec["action_type"]:
+                    finding_uid = finding["uid"]
+                    if alt is not None:
+                        placement = "alternative"
+                    elif finding["kind"] == COMMITMENT:
+                        placement = "commitment"
+                    elif NATIVE in finding["sources"]:
+                        placement = "merged"
+                    else:
+                        placement = "finding"
+                    break
+        rec.update(in_scope=in_scope, placement=placement, finding=finding_uid,
+                   native_finding=finding_uid if placement == "merged" else None)
+        items.append(rec)
+    counts: dict[str, int] = defaultdict(int)
+    for rec in items:
+        counts[rec["placement"]] += 1
+    return {
+        "enrollment": summary["coh_enrollment"] if summary else None,
+        "savings_estimation_mode": summary["coh_savings_estimation_mode"] if summary else None,
+        "currency": (summary["coh_currency"] if summary else None) or "USD",
+        "deduped_monthly_savings": _money(summary["coh_deduped_savings_micros"]) if summary else None,
+        "commitment_monthly_savings": _money(summary["coh_commitment_savings_micros"]) if summary else None,
+        "placements": dict(counts),
+        "items": items,
+    }
+
+
+def scan_cost(coverage: list[dict], summary: dict | None) -> dict[str, Any]:
+    """What this review paid AWS: Cost Explorer charges per request, each page included."""
+    by_source = {c["source"]: c["api_calls"] for c in coverage if c["source"] in CE_SOURCES}
+    requests = summary["ce_requests"] if summary else sum(by_source.values())
+    price = from_micros(summary["ce_request_price_micros"]) if summary else Decimal("0.01")
+    return {
+        "requests": requests,
+        "dollars": dollars(price * requests),
+        "price_per_request": dollars(price),
+        "currency": "USD",
+        "by_source": by_source,
+    }
+
+

@@ -1,0 +1,210 @@
+"""The report as Markdown: what a consultant pastes into a proposal. Every untrusted value escaped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from finops.report.escape import md_code_block, md_escape
+from finops.report.loader import STATUS_WORDS, groups, source_title
+
+
+def _usd(value: Any) -> str:
+    return "unavailable" if value is None else f"${md_escape(value)}"
+
+
+def to_markdown(report: dict[str, Any]) -> str:
+    t = report["totals"]
+    lines = [
+        f"# AWS savings review for account {md_escape(report['account_id'])}",
+        "",
+        f"- Status: {md_escape(report['status'])}",
+        f"- Regions scanned: {md_escape(', '.join(report['regions']))}",
+        f"- Usage savings: **{_usd(t['monthly_savings'])} per month** ({_usd(t['annual_savings'])} per year), "
+        f"{t['priced_findings']} priced finding(s)"
+        + (f", {t['unpriced_findings']} more shown without a price" if t.get("unpriced_findings") else ""),
+        f"- Commitments (apart, never added to the above): {_usd(t['commitment_monthly_savings'])} per month, "
+        f"{t['commitments']} item(s)",
+        f"- Report expires: {md_escape(report['expires_at'])}",
+        "",
+        md_escape(report["price_basis"]["native"]) + " " + md_escape(report["price_basis"]["coh"]),
+        "",
+    ]
+    if report["gaps"]:
+        lines += ["## What could not be read", ""]
+        lines += [f"- {md_escape(gap)}" for gap in report["gaps"]]
+        lines.append("")
+    if report.get("not_evaluated"):
+        lines += ["## What was not evaluated", ""]
+        lines += [f"- {md_escape(sentence)}" for sentence in report["not_evaluated"]]
+        lines.append("")
+    lines += ["## Savings opportunities", ""]
+    if report["findings"]:
+        lines += ["| Finding | Resource | Region | Action | Monthly savings | Confidence |",
+                  "|---|---|---|---|---:|---|"]
+        for f in report["findings"]:
+            lines.append(
+                f"| {md_escape(f['title'])} | {md_escape(f['resource_id'])}"
+                + (f" ({md_escape(f['resource_name'])})" if f.get("resource_name") else "")
+                + f" | {md_escape(f['region'])} | {md_escape(f['action'])} | {_usd(f['monthly_savings'])} "
+                f"| {md_escape(f['confidence'])} |"
+            )
+        lines.append("")
+        for group in groups(report["findings"]):
+            lines += [f"### {md_escape(group['category'])}: {md_escape(group['action'])} "
+                      f"({_usd(group['monthly_savings'])} per month)", ""]
+            for f in group["findings"]:
+                lines += _finding(f)
+    else:
+        lines.append("No savings opportunities were found in what could be read.")
+    lines += _commitments(report)
+    lines += _thresholds(report)
+    lines += _markdown_costs(report)
+    lines += ["", "## Coverage", "", "| Source | Region | Result | API calls | Retries |", "|---|---|---|---:|---:|"]
+    for c in report["coverage"]:
+        if c["source"].startswith("check:"):
+            continue
+        lines.append(
+            f"| {md_escape(source_title(c['source']))} | {md_escape(c['region'])} | "
+            f"{md_escape(STATUS_WORDS.get(c['status'], c['status']))} | {c['api_calls']} | {c['retries']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _finding(f: dict[str, Any]) -> list[str]:
+    name = f" ({md_escape(f['resource_name'])})" if f.get("resource_name") else ""
+    lines = [
+        f"#### {md_escape(f['title'])}: {_usd(f['monthly_savings'])} per month",
+        "",
+        f"- Resource: {md_escape(f['resource_id'])}{name}, {md_escape(f['region'])}, account "
+        f"{md_escape(f['account_id'])}",
+        f"- Recommended: {md_escape(f['recommended'])}",
+        f"- Confidence {md_escape(f['confidence'])}; effort {md_escape(f['effort'])}; "
+        f"restart {'needed' if f['restart_needed'] else 'not needed'}; "
+        f"rollback {'possible' if f['rollback_possible'] else 'not possible'}; "
+        f"source: {md_escape(' + '.join(f['sources']))}",
+    ]
+    if f["current_monthly_cost"] is not None:
+        lines.append(f"- Costs now: {_usd(f['current_monthly_cost'])} per month")
+    if f["price_status"] != "priced":
+        lines.append(f"- Not priced: {md_escape(f['price_note'])}")
+    if f.get("formula"):
+        lines.append(f"- Formula: {md_escape(f['formula'])}")
+    for line in f["price_lines"]:
+        lines.append(
+            f"  - {md_escape(line['role'])}: {md_escape(line['item'])}: {md_escape(line['quantity'])} "
+            f"{md_escape(line['unit'])} x ${md_escape(line['unit_price'])} = ${md_escape(line['amount'])} "
+            f"({md_escape(line['usage_type'])}, {md_escape(line['region'])}, effective "
+            f"{md_escape(line['effective_date'])}, source: {md_escape(line['source_title'] or line['source'])})"
+        )
+    for metric in (f["evidence"].get("metrics") or {}).values():
+        lines.append(
+            f"- Evidence: {md_escape(metric.get('metric'))} over {md_escape(metric.get('lookback_days'))} days "
+            f"({md_escape(metric.get('days_with_data'))} with data): max {md_escape(metric.get('max'))}, "
+            f"average {md_escape(metric.get('avg'))}, p95 {md_escape(metric.get('p95'))}"
+        )
+    if f.get("capped"):
+        lines.append(f"- {md_escape(f['capped'].get('sentence'))}")
+    if f.get("coh"):
+        lines.append(
+            f"- Cost Optimization Hub also recommends {md_escape(f['coh'].get('action'))}: "
+            f"{_usd(f['coh'].get('monthly_savings'))} per month by its own estimate (not added)"
+        )
+    for alt in f["alternatives"]:
+        lines.append(
+            f"- Alternative (not counted: {md_escape(alt['why_not_counted'])}): {md_escape(alt['title'])}, "
+            f"{_usd(alt['monthly_savings'])} per month"
+        )
+    if f["remediation"]:
+        lines += ["", "You can run (FinOps Pack never changes anything itself):", "",
+                  *md_code_block(f["remediation"], "sh")]
+    lines.append("")
+    return lines
+
+
+def _commitments(report: dict[str, Any]) -> list[str]:
+    items = report.get("commitments") or []
+    if not items:
+        return []
+    lines = ["", "## Commitments", "",
+             f"Savings Plans and Reserved Instances, totalled apart: {_usd(report['totals']['commitment_monthly_savings'])} "
+             "per month. Never added to the usage savings above (a commitment and a rightsizing on the same spend "
+             "do not add up).", ""]
+    for f in items:
+        lines += _finding(f)
+    return lines
+
+
+def _thresholds(report: dict[str, Any]) -> list[str]:
+    rows = report.get("thresholds") or []
+    if not rows:
+        return []
+    lines = ["", "## Thresholds used", "", "| Threshold | Value | Default | Meaning |", "|---|---|---|---|"]
+    for t in rows:
+        lines.append(
+            f"| {md_escape(t['name'])} | {md_escape(_value(t['value']))} {md_escape(t['unit'])} "
+            f"| {md_escape(_value(t['default']))} | {md_escape(t['description'])} |"
+        )
+    return lines
+
+
+def _value(value: Any) -> str:
+    return ", ".join(value) if isinstance(value, list) else str(value)
+
+
+def _markdown_costs(report: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    recs = report.get("cost_recommendations") or {}
+    if recs.get("items"):
+        mode = recs.get("savings_estimation_mode")
+        lines += [
+            "", "## Cost Optimization Hub", "",
+            f"AWS's de-duplicated estimate: {_usd(recs['deduped_monthly_savings'])} per month"
+            f"{' (' + md_escape(mode) + ')' if mode else ''}, of which Savings Plans / Reserved Instance "
+            f"purchases: {_usd(recs['commitment_monthly_savings'])}. Shown for reference: each recommendation "
+            "below is already in the findings or commitments above (where it says so), never added twice.",
+            "",
+            "| Action | Resource | Region | Monthly savings | Where it is in this report |",
+            "|---|---|---|---:|---|",
+        ]
+        for r in recs["items"]:
+            lines.append(
+                f"| {md_escape(r['action_type'])} | {md_escape(r['resource_id'])} | {md_escape(r['region'])} "
+                f"| {_usd(r['estimated_monthly_savings'])} | {md_escape(PLACEMENT_WORDS.get(r['placement'], r['placement']))} |"
+            )
+    spend_data = report.get("spend") or {}
+    if spend_data.get("by_month"):
+        lines += ["", "## Spend", "", "| Month | Unblended | Net amortized |", "|---|---:|---:|"]
+        for m in spend_data["by_month"]:
+            label = m["month"] + ("" if m["full_month"] else " (month to date)")
+            net = f"${md_escape(m['net_amortized'])}" if m["net_amortized"] is not None else "-"
+            lines.append(f"| {md_escape(label)} | ${md_escape(m['unblended'])} | {net} |")
+        if spend_data.get("by_service"):
+            lines += ["", "| Service | Last full month | Whole period |", "|---|---:|---:|"]
+            for svc in spend_data["by_service"][:10]:
+                lines.append(
+                    f"| {md_escape(svc['service'])} | ${md_escape(svc['last_full_month'])} "
+                    f"| ${md_escape(svc['unblended'])} |"
+                )
+        if spend_data.get("by_account"):
+            lines += ["", "| Account | Name | Whole period |", "|---|---|---:|"]
+            for acct in spend_data["by_account"]:
+                lines.append(f"| {md_escape(acct['account_id'])} | {md_escape(acct['name'])} "
+                             f"| ${md_escape(acct['unblended'])} |")
+    cost = report.get("scan_cost") or {}
+    if cost:
+        lines += [
+            "", "## Cost of this review", "",
+            f"{cost['requests']} paid Cost Explorer request(s) at ${md_escape(cost['price_per_request'])} each: "
+            f"**${md_escape(cost['dollars'])}**. Every other read is free.",
+        ]
+    return lines
+
+
+PLACEMENT_WORDS = {
+    "merged": "beside our own finding on the same resource",
+    "finding": "a finding of its own (COH's figure)",
+    "alternative": "an alternative to another finding on the resource",
+    "commitment": "in Commitments",
+    "out_of_scope": "another account or an unscanned region: left out",
+    "not_used": "not used",
+}
