@@ -106,7 +106,7 @@ def eu(key: str) -> Decimal:
     return (us(key) * EU_FACTOR).quantize(Decimal("0.0000000001"))
 
 
-def test_catalogue(omit: tuple[str, ...] = (), extra: dict[str, tuple[str, Any]] | None = None) -> PriceCatalogue:
+def make_catalogue(omit: tuple[str, ...] = (), extra: dict[str, tuple[str, Any]] | None = None) -> PriceCatalogue:
     """The test catalogue; ``extra`` adds keys (same shape as TEST_PRICES), ``omit`` makes keys unavailable."""
     prices: dict[str, Any] = {}
     for key, (unit, value) in {**TEST_PRICES, **(extra or {})}.items():
@@ -133,7 +133,7 @@ def test_catalogue(omit: tuple[str, ...] = (), extra: dict[str, tuple[str, Any]]
     })
 
 
-CATALOGUE = test_catalogue()
+CATALOGUE = make_catalogue()
 
 
 def ago(days: float) -> str:
