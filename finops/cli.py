@@ -1,4 +1,4 @@
-"""``finops-pack``: serve, worker, scan, demo, purge."""
+"""``finops-pack``: serve, worker, scan, demo, purge, prices."""
 
 from __future__ import annotations
 
@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="run the product against a local emulated AWS with a seeded demo account")
     demo.add_argument("--no-browser-hint", action="store_true", help=argparse.SUPPRESS)
     sub.add_parser("purge", help="delete reviews past their retention date")
+    prices = sub.add_parser("prices", help="the bundled AWS price catalogue")
+    price_cmds = prices.add_subparsers(dest="prices_command", required=True)
+    refresh = price_cmds.add_parser("refresh", help="rebuild it from the AWS Price List API (scanner's own identity)")
+    refresh.add_argument("--regions", default="", help="comma-separated regions (default: every commercial region)")
+    refresh.add_argument("--output", help="write here (default: the bundled finops/pricing/catalogue.json)")
 
     args = parser.parse_args(argv)
     try:
@@ -45,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(settings.log_level)
         return {
             "serve": cmd_serve, "worker": cmd_worker, "scan": cmd_scan, "demo": cmd_demo, "purge": cmd_purge,
+            "prices": cmd_prices,
         }[args.command](settings, args)
     except FinopsError as error:
         print(f"finops-pack: {error.customer_message}", file=sys.stderr)
@@ -66,6 +72,21 @@ def cmd_purge(settings: Settings, _args: argparse.Namespace) -> int:
     from jobs.retention import purge_expired_reviews
 
     print(f"deleted {purge_expired_reviews()} expired review(s)")
+    return 0
+
+
+def cmd_prices(settings: Settings, args: argparse.Namespace) -> int:
+    """Refresh the price catalogue from pricing:GetProducts with the scanner's own credentials."""
+    from finops.pricing.refresh import CATALOGUE_PATH, load_catalogue, refresh_catalogue, write_catalogue
+
+    output = Path(args.output) if args.output else CATALOGUE_PATH
+    regions = [r.strip() for r in args.regions.split(",") if r.strip()]
+    base = load_catalogue(output if output.exists() else CATALOGUE_PATH)
+    doc = refresh_catalogue(regions or None, base=base, on_progress=lambda m: print(f"- {m}", file=sys.stderr))
+    write_catalogue(doc, output)
+    priced = sum(len(p["regions"]) for p in doc["prices"].values())
+    missing = sum(len(p.get("unavailable", {})) for p in doc["prices"].values())
+    print(f"wrote {output}: {priced} priced key-regions, {missing} unavailable", file=sys.stderr)
     return 0
 
 

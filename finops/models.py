@@ -54,6 +54,12 @@ SOURCE_TITLES = {
     "rds.instances": "RDS DB instances",
     "rds.snapshots": "RDS manual DB snapshots",
     "s3.buckets": "S3 buckets",
+    "ec2.images": "EC2 AMIs",
+    "ecs.container_instances": "ECS container instances",
+    "lambda.provisioned_concurrency": "Lambda provisioned concurrency",
+    "ec2.reserved_instances": "EC2 Reserved Instances",
+    "rds.reserved_instances": "RDS reserved DB instances",
+    "savingsplans.plans": "Savings Plans",
 }
 
 

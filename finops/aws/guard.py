@@ -45,9 +45,11 @@ READ_OPERATIONS: dict[str, frozenset[str]] = {
     }),
 }
 
-# The scanner's own identity only ever assumes roles and asks who it is.
+# The scanner's own identity only ever assumes roles, asks who it is, and reads public list
+# prices (``finops-pack prices refresh``).
 SCANNER_OPERATIONS: dict[str, frozenset[str]] = {
     "sts": frozenset({"AssumeRole", "GetCallerIdentity"}),
+    "pricing": frozenset({"GetProducts"}),
 }
 
 

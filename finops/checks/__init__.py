@@ -46,7 +46,7 @@ from finops.models import (
 log = logging.getLogger(__name__)
 
 # Modules in this package that are machinery, not checks.
-MACHINERY = {"context", "merge", "thresholds", "costs", "coh_common"}
+MACHINERY = {"context", "merge", "thresholds", "costs"}
 
 CheckFn = Callable[[CheckContext], Iterable[Finding]]
 

@@ -149,7 +149,7 @@ def build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
         "expires_at": review["expires_at"],
         "coverage": coverage,
         "gaps": [gap_sentence(c) for c in reads if c["status"] != COV_OK],
-        "not_evaluated": [c["detail"] for c in coverage if c["source"].startswith(CHECK_SOURCE_PREFIX)],
+        "not_evaluated": not_evaluated([c for c in coverage if c["source"].startswith(CHECK_SOURCE_PREFIX)]),
         "inventory": inventory,
         "findings": findings,
         "commitments": commitments,
@@ -175,6 +175,27 @@ def build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
         "cost_recommendations": recommendations,
         "scan_cost": scan_cost(coverage, summary),
     }
+
+
+def not_evaluated(rows: list[dict[str, Any]]) -> list[str]:
+    """The checks' coverage rows as sentences; checks stopped by the same unread input share one."""
+    from finops.checks import discover
+
+    titles = {f"{CHECK_SOURCE_PREFIX}{check_id}": spec.title for check_id, spec in discover().items()}
+    grouped: dict[tuple[str, str], list[str]] = {}
+    sentences: list[str] = []
+    for row in rows:
+        title, detail = titles.get(row["source"], ""), row["detail"] or ""
+        marker = " were not evaluated: "
+        if row["status"] == "not_evaluated" and title and detail.startswith(f"{title} ") and marker in detail:
+            where, reason = detail[len(title) + 1:].split(marker, 1)
+            grouped.setdefault((where, reason), []).append(title)
+        else:
+            sentences.append(detail)
+    for (where, reason), names in grouped.items():
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        sentences.append(f"{listed} {where} were not evaluated: {reason}")
+    return sentences
 
 
 def _total(findings: list[dict[str, Any]]) -> Decimal:

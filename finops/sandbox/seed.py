@@ -81,6 +81,16 @@ def create_scanner_role(
     )
 
 
+def backdate_volume(account: CustomerAccount, region: str, volume_id: str, days: float) -> None:
+    """Make a volume look ``days`` old (AWS cannot be asked to do this; the local AWS can)."""
+    from datetime import timedelta
+
+    from moto.ec2.models import ec2_backends
+
+    volume = ec2_backends[account.account_id][region].get_volume(volume_id)
+    volume.create_time = volume.create_time - timedelta(days=days)
+
+
 # What seed_demo_waste leaves behind, with the monthly savings the report must show.
 DEMO_WASTE = {
     ("ec2_ebs_volume_unattached", "us-east-1"): Decimal("10.00"),  # 100 GiB gp2 x $0.10
@@ -116,4 +126,8 @@ def seed_demo_waste(account: CustomerAccount) -> dict[str, list[str]]:
 
     sydney = account.session("ap-southeast-2").client("ec2")
     ids["waste"].append(sydney.allocate_address(Domain="vpc")["AllocationId"])
+    for region, client in (("us-east-1", east), ("eu-west-1", west), ("us-west-2", oregon)):
+        for volume in client.describe_volumes()["Volumes"]:
+            if volume["State"] == "available":
+                backdate_volume(account, region, volume["VolumeId"], 30)
     return ids

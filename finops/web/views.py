@@ -13,7 +13,8 @@ from finops.config import Settings
 from finops.db import connect
 from finops.errors import FinopsError
 from finops.models import ACTIVE_STATUSES, FINISHED_STATUSES
-from finops.report import STATUS_WORDS, build_report, source_title, to_csv, to_json, to_markdown
+from finops.report import STATUS_WORDS, build_report, groups, source_title, to_csv, to_json, to_markdown
+from finops.report.render_markdown import PLACEMENT_WORDS
 from finops.web.forms import ConnectForm, StartReviewForm, TestConnectionForm
 
 bp = Blueprint("web", __name__)
@@ -196,8 +197,17 @@ def report(token: str) -> str:
     review, model = _report(token)
     return render_template(
         "reports/show.html", review=review, report=model, status_words=STATUS_WORDS,
-        source_title=source_title,
+        source_title=source_title, groups=groups, action_words=ACTION_WORDS, role_words=ROLE_WORDS,
+        placement_words=PLACEMENT_WORDS,
     )
+
+
+ACTION_WORDS = {
+    "Delete": "Delete", "Stop": "Stop", "Rightsize": "Rightsize", "Upgrade": "Upgrade",
+    "MigrateToGraviton": "Move to Graviton", "ScaleIn": "Scale in", "PurchaseSavingsPlans": "Buy Savings Plans",
+    "PurchaseReservedInstances": "Buy or renew Reserved Instances", "SetLifecyclePolicy": "Add a lifecycle rule",
+}
+ROLE_WORDS = {"current": "now", "recommended": "after", "note": "not counted"}
 
 
 @bp.get("/r/<token>.json")
