@@ -36,7 +36,7 @@ def main() -> None:
 
     imported = time.perf_counter()
     settings = Settings(scan_concurrency=args.workers, regions=tuple(args.regions.split(",")))
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     result = run_scan(args.role_arn, args.external_id, settings)
     wall = time.perf_counter() - t0
 
@@ -64,6 +64,10 @@ def main() -> None:
         "inventory": len(inventory),
         "inventory_by_type": per_type,
         "findings": len(findings),
+        "commitments": len(result.commitments),
+        # CPU of the checks engine (context, every check, merge) over this inventory, and of the whole scan
+        "checks_cpu_s": result.checks.cpu_seconds,
+        "scan_cpu_s": round(time.process_time() - cpu0, 3),
         "collectors": sorted(discover()),
         # identical across runs when the replay is faithful (checked by run.py)
         "digest": hashlib.sha256(json.dumps([findings, inventory]).encode()).hexdigest()[:16],

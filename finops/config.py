@@ -66,6 +66,7 @@ class Settings:
     metrics_lookback_days: int = 30
     resource_costs: bool = True
     thresholds_file: Path | None = None
+    price_catalogue: Path | None = None  # None: the bundled finops/pricing/catalogue.json
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -91,7 +92,11 @@ class Settings:
             metrics_lookback_days=_int(env, "FINOPS_METRICS_LOOKBACK_DAYS", 30, minimum=1),
             resource_costs=_bool(env, "FINOPS_RESOURCE_COSTS", True),
             thresholds_file=Path(env["FINOPS_THRESHOLDS"]) if env.get("FINOPS_THRESHOLDS") else None,
+            price_catalogue=Path(env["FINOPS_PRICE_CATALOGUE"]) if env.get("FINOPS_PRICE_CATALOGUE") else None,
         )
+        if settings.price_catalogue is not None and not settings.price_catalogue.is_file():
+            message = f"FINOPS_PRICE_CATALOGUE names {settings.price_catalogue}, which is not a file"
+            raise ConfigError(message, customer_message=message)
         if settings.thresholds_file is not None:
             from finops.checks.thresholds import read_overrides
 

@@ -54,7 +54,7 @@ SOURCE_TITLES = {
     "rds.instances": "RDS DB instances",
     "rds.snapshots": "RDS manual DB snapshots",
     "s3.buckets": "S3 buckets",
-    "ec2.images": "EC2 AMIs",
+    "ec2.images": "AMIs",
     "ecs.container_instances": "ECS container instances",
     "lambda.provisioned_concurrency": "Lambda provisioned concurrency",
     "ec2.reserved_instances": "EC2 Reserved Instances",
@@ -300,6 +300,7 @@ class CheckSummary:
     catalogue_generated_at: str = ""
     catalogue_generator: str = ""
     catalogue_sources: list[dict[str, str]] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # CPU time of building the context, running every check and the merge
 
 
 @dataclass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -57,7 +58,7 @@ def run_scan(
 ) -> ScanResult:
     now = datetime.now(UTC).replace(microsecond=0)  # one clock for every metric window and every age
     thresholds = thresholds or load_thresholds(settings.thresholds_file, threshold_overrides)
-    prices = prices or load_catalogue()
+    prices = prices or load_catalogue(str(settings.price_catalogue) if settings.price_catalogue else None)
     role = parse_role_arn(role_arn)
     if not is_valid_external_id(external_id):
         raise ExternalIdMismatch("External ID has an invalid format")
@@ -135,12 +136,14 @@ def run_scan(
         f"Cost Explorer requests for this review: {costs.ce_requests} "
         f"(${costs.ce_requests * CE_REQUEST_PRICE} at ${CE_REQUEST_PRICE} each); running savings checks"
     )
+    checks_started = time.process_time()  # the cost thread has joined: this thread is the only one working
     context = CheckContext(
         account_id=account_id, regions=scan_regions, now=now, prices=prices, thresholds=thresholds,
         inventory=inventory, costs=costs, coverage=coverage,
     )
     checked = run_checks(context)
     merged = merge(checked.findings, costs.resource_costs)
+    checks_cpu = time.process_time() - checks_started
     coverage.extend(checked.coverage)
     on_step(
         f"Ran {len(checked.evaluated)} savings checks: {len(merged.findings)} opportunities"
@@ -152,6 +155,7 @@ def run_scan(
         catalogue_generated_at=prices.generated_at, catalogue_generator=prices.generator,
         catalogue_sources=[{"id": s.id, "title": s.title, "url": s.url, "retrieved": s.retrieved}
                            for s in prices.sources.values()],
+        cpu_seconds=round(checks_cpu, 4),
     )
     return ScanResult(account_id, scan_regions, coverage, inventory, merged.findings, costs, merged.commitments, summary)
 
