@@ -88,6 +88,20 @@ class ReadOnlyViolation(FinopsError):
     )
 
 
+class DependencyUnavailable(FinopsError):
+    """A collector needs the inventory of another collector whose read failed in this region.
+
+    ``collector_ids`` name the failed dependencies; the runner records the read as a gap that
+    names them, instead of an "ok" read that found nothing because it had nothing to look at.
+    """
+
+    code = "dependency_unavailable"
+
+    def __init__(self, collector_ids: tuple[str, ...] | list[str] | frozenset[str]):
+        self.collector_ids = tuple(sorted(collector_ids))
+        super().__init__(f"needs {', '.join(self.collector_ids)}, which could not be read")
+
+
 class QueueUnavailable(FinopsError):
     code = "queue_unavailable"
     customer_message = (

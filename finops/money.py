@@ -30,3 +30,15 @@ def display(amount: Decimal | str | None, currency: str = "USD") -> str:
     symbol = "$" if currency == "USD" else f"{currency} "
     sign = "-" if value < 0 else ""
     return f"{sign}{symbol}{abs(value):,}"
+
+
+def decimal_text(value: float | int | str | Decimal | None) -> str | None:
+    """A price as AWS sent it, as a plain decimal string: 0.062 -> "0.062", "1.5" -> "1.5".
+
+    botocore parses some prices as floats (EC2/RDS reservations); ``str(float)`` is the shortest
+    text that reads back as the same float, so no binary noise reaches the inventory. Never an
+    exponent ("1E-5"), so the checks can read it back with ``Decimal``.
+    """
+    if value is None or value == "":
+        return None
+    return format(Decimal(str(value)), "f")

@@ -46,12 +46,19 @@ def test_a_denied_service_gives_a_partial_review_naming_exactly_that_gap(
     assert reviews.get_review(db, review_id)["status"] == "partial"
     data = report_json(client, settings, review_id)
     assert data["status"] == "partial"
+    # Provisioned concurrency is read per function: without the functions it is a gap of its own,
+    # named after the read it depends on (not an empty "ok" read).
     assert data["gaps"] == [
         f"Lambda functions in {region} could not be read: the role lacks lambda:ListFunctions."
         for region in sorted(REGIONS)
+    ] + [
+        f"Lambda provisioned concurrency in {region} could not be read: it needs Lambda functions, "
+        "which could not be read."
+        for region in sorted(REGIONS)
     ]
     not_ok = {(c["source"], c["region"], c["status"]) for c in data["coverage"] if c["status"] != "ok"}
-    assert not_ok == {("lambda.functions", region, "access_denied") for region in REGIONS}
+    assert not_ok == {("lambda.functions", region, "access_denied") for region in REGIONS} | {
+        ("lambda.provisioned_concurrency", region, "error") for region in REGIONS}
     denied_calls = [r for r in local_aws.requests() if r["service"] == "lambda" and r.get("fault")]
     assert denied_calls and all(r["status"] == 403 for r in denied_calls)
 
@@ -72,6 +79,39 @@ def test_a_denied_service_gives_a_partial_review_naming_exactly_that_gap(
     assert "Lambda functions in eu-west-1 could not be read: the role lacks lambda:ListFunctions." in html
     steps = " ".join(s["message"] for s in reviews.steps(db, review_id))
     assert "lambda.functions in eu-west-1" in steps and "lambda.functions in us-east-1" in steps
+
+
+def test_a_denied_commitment_read_names_exactly_that_gap_and_nothing_else(
+    client, settings, local_aws, customer, monkeypatch
+):
+    """EC2 DescribeReservedInstances (served by the front: moto lacks it) is denied in every region;
+    the review names that one read per region and everything else, RIs of RDS included, is read."""
+    monkeypatch.setenv("FINOPS_REGIONS", ",".join(REGIONS))
+    for region in REGIONS:
+        inventory_seed.seed_region(customer, region, local_aws=local_aws)
+    inventory_seed.seed_savings_plans(local_aws, customer, REGIONS)
+    customer.session("us-east-1").client("ec2").create_volume(AvailabilityZone="us-east-1a", Size=100, VolumeType="gp2")
+    local_aws.set_faults(rules=[{"service": "ec2", "action": "DescribeReservedInstances", "error": "AccessDenied"}])
+
+    review_id = run_review(client, settings, customer)
+
+    assert reviews.get_review(connect(settings.db_path), review_id)["status"] == "partial"
+    data = report_json(client, settings, review_id)
+    assert data["gaps"] == [
+        f"EC2 Reserved Instances in {region} could not be read: the role lacks ec2:DescribeReservedInstances."
+        for region in sorted(REGIONS)
+    ]
+    denied = [r for r in local_aws.requests() if r.get("fault")]
+    assert {(r["action"], r["status"]) for r in denied} == {("DescribeReservedInstances", 403)}
+    assert {r["region"] for r in denied} == set(REGIONS)
+    inv = inventory_rows(settings, review_id)
+    assert "ec2.reserved_instances" not in inv
+    for collector_id in ("ec2.instances", "ec2.images", "ec2.snapshots", "rds.reserved_instances",
+                         "ecs.container_instances", "lambda.provisioned_concurrency", "cloudwatch.metrics"):
+        assert set(inv[collector_id]) == set(REGIONS), collector_id
+    assert sum(len(rows) for rows in inv["savingsplans.plans"].values()) == 1 + len(REGIONS)
+    got = {(f["check_id"], f["region"]) for f in data["findings"]}
+    assert got == {("ec2_ebs_volume_unattached", "us-east-1")}  # the checks are unaffected
 
 
 def test_throttling_is_retried_and_counted_and_the_review_completes(

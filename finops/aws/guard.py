@@ -23,20 +23,23 @@ READ_OPERATIONS: dict[str, frozenset[str]] = {
     "ec2": frozenset({
         "DescribeRegions", "DescribeInstances", "DescribeInstanceTypes", "DescribeVolumes",
         "DescribeSnapshots", "DescribeImages", "DescribeAddresses", "DescribeNatGateways",
-        "DescribeNetworkInterfaces",
+        "DescribeNetworkInterfaces", "DescribeReservedInstances",
     }),
     "autoscaling": frozenset({"DescribeAutoScalingGroups"}),
     "rds": frozenset({
         "DescribeDBInstances", "DescribeDBClusters", "DescribeDBSnapshots", "DescribeDBClusterSnapshots",
+        "DescribeReservedDBInstances",
     }),
     "ecs": frozenset({
         "ListClusters", "DescribeClusters", "ListServices", "DescribeServices", "DescribeTaskDefinition",
+        "ListContainerInstances", "DescribeContainerInstances",
     }),
     "lambda": frozenset({"ListFunctions", "ListProvisionedConcurrencyConfigs"}),
     "s3": frozenset({
         "ListBuckets", "GetBucketLocation", "GetBucketLifecycleConfiguration",
         "ListBucketIntelligentTieringConfigurations", "GetBucketVersioning", "GetBucketTagging",
     }),
+    "savingsplans": frozenset({"DescribeSavingsPlans"}),
     "cloudwatch": frozenset({"GetMetricData", "GetMetricStatistics", "ListMetrics"}),
     "ce": frozenset({"GetCostAndUsage", "GetCostAndUsageWithResources", "GetDimensionValues"}),
     "cost-optimization-hub": frozenset({

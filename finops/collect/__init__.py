@@ -9,9 +9,12 @@ A collector is a generator of ``InventoryItem``s for one (account, region). It a
 and never catches AWS errors itself (except documented normal outcomes, such as "this bucket has
 no lifecycle configuration"): the runner records every failure as coverage.
 
-Two phases: collectors declaring ``after=(...)`` (e.g. CloudWatch metrics, which need resource
-ids) run once every collector they name has finished in every region, and see that inventory
-through ``CollectContext.inventory`` (only the items of their own region; all items when global).
+Phases: collectors declaring ``after=(...)`` (e.g. CloudWatch metrics, which need resource ids)
+run once every collector they name has finished in every region, and see that inventory through
+``CollectContext.inventory`` (only the items of their own region; all items when global). A
+dependency whose read failed is named in ``CollectContext.unavailable``: a collector that cannot
+do without it raises ``DependencyUnavailable`` (recorded as a gap of its own, never an empty
+"ok"); one that can, says in its data what it could not know (e.g. snapshots' ``ami_ids``).
 
 Nothing resembling a secret is stored: collectors keep only named fields (never Lambda
 ``Environment`` or ECS container ``environment``/``secrets``), and the runner passes every item
@@ -51,6 +54,8 @@ class CollectContext:
     fan_out: Callable[[Callable[[Any], Any], list[Any]], list[Any]] = field(
         default=lambda fn, items: [fn(item) for item in items]
     )
+    # Collector ids named in ``after`` whose read of this region (or global read) failed or never ran.
+    unavailable: frozenset[str] = frozenset()
 
     def client(self, service: str) -> Any:
         return self.clients[service]
@@ -126,8 +131,28 @@ def tags_dict(tags: list[dict] | None) -> dict[str, str]:
     return {t.get("Key", ""): t.get("Value", "") for t in tags or []}
 
 
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def iso(value: datetime | str | None) -> str | None:
+    """ISO 8601 text; AWS's own timestamp strings (EC2 ``CreationDate``) in the same form."""
+    if not value:
+        return None
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).isoformat()
+        except ValueError:
+            return value
+    return value.isoformat()
+
+
+def paginate_tokens(call: Callable[..., dict], key: str, token: str, **params: Any) -> Iterator[dict]:
+    """Yield every item of ``key``, following ``token`` by hand (for calls botocore has no
+    paginator for, e.g. Savings Plans' DescribeSavingsPlans)."""
+    while True:
+        page = call(**params)
+        yield from page.get(key, [])
+        next_token = page.get(token)
+        if not next_token:
+            return
+        params[token] = next_token
 
 
 def arn(service: str, region: str, account_id: str, resource: str) -> str:

@@ -1,4 +1,8 @@
-"""Elastic IPs: association, instance, network interface."""
+"""Elastic IPs: association, instance, network interface, address pool, network border group.
+
+``public_ipv4_pool`` is ``"amazon"`` for an address from Amazon's pool (billed per hour); any
+other pool id is the customer's own range (BYOIP), which AWS does not bill as public IPv4.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +38,8 @@ def collect_addresses(ctx: CollectContext) -> Iterator[InventoryItem]:
                 "instance_id": addr.get("InstanceId"),
                 "network_interface_id": addr.get("NetworkInterfaceId"),
                 "domain": addr.get("Domain"),
+                "public_ipv4_pool": addr.get("PublicIpv4Pool"),
+                "network_border_group": addr.get("NetworkBorderGroup"),
                 "tags": tags_dict(addr.get("Tags")),
             },
         )

@@ -65,6 +65,7 @@ def collect_instances(ctx: CollectContext) -> Iterator[InventoryItem]:
                     "tenancy": (inst.get("Placement") or {}).get("Tenancy"),
                     "lifecycle": inst.get("InstanceLifecycle") or "on-demand",
                     "image_id": inst.get("ImageId"),
+                    "public_ip": inst.get("PublicIpAddress"),
                     "autoscaling_group": tags.get(ASG_TAG),
                     "volume_ids": [
                         m["Ebs"]["VolumeId"] for m in inst.get("BlockDeviceMappings", []) if m.get("Ebs")

@@ -1,4 +1,9 @@
-"""RDS / Aurora DB clusters: engine, mode, members, storage, status, create time."""
+"""RDS / Aurora DB clusters: engine, mode, members, storage, status, create time.
+
+``serverless_v2`` is the Aurora Serverless v2 capacity range in ACUs (``{"min_capacity",
+"max_capacity"}``), None for a provisioned-only cluster. ``engine_lifecycle_support`` as for DB
+instances (``rds.instances``).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from finops.models import InventoryItem
 def collect_db_clusters(ctx: CollectContext) -> Iterator[InventoryItem]:
     for cluster in paginate(ctx.client("rds"), "describe_db_clusters", "DBClusters", MaxRecords=100):
         identifier = cluster["DBClusterIdentifier"]
+        scaling = cluster.get("ServerlessV2ScalingConfiguration")
         yield InventoryItem(
             collector="rds.clusters",
             resource_type="rds:cluster",
@@ -30,6 +36,10 @@ def collect_db_clusters(ctx: CollectContext) -> Iterator[InventoryItem]:
                 "engine": cluster.get("Engine"),
                 "engine_version": cluster.get("EngineVersion"),
                 "engine_mode": cluster.get("EngineMode"),
+                "engine_lifecycle_support": cluster.get("EngineLifecycleSupport"),
+                "serverless_v2": {
+                    "min_capacity": scaling.get("MinCapacity"), "max_capacity": scaling.get("MaxCapacity"),
+                } if scaling else None,
                 "status": cluster.get("Status"),
                 "multi_az": cluster.get("MultiAZ"),
                 "storage_type": cluster.get("StorageType"),

@@ -1,4 +1,10 @@
-"""RDS DB instances: class, engine, storage, Multi-AZ, status, cluster membership, create time."""
+"""RDS DB instances: class, engine, storage, Multi-AZ, status, cluster membership, create time.
+
+``engine_lifecycle_support`` is AWS's ``EngineLifecycleSupport`` (``open-source-rds-extended-support``
+means the instance is enrolled in paid Extended Support once its major version leaves standard
+support; None when AWS does not say). ``max_allocated_storage_gib`` is the storage autoscaling
+ceiling (None when autoscaling is off).
+"""
 
 from __future__ import annotations
 
@@ -35,6 +41,8 @@ def collect_db_instances(ctx: CollectContext) -> Iterator[InventoryItem]:
                 "multi_az": db.get("MultiAZ"),
                 "storage_type": db.get("StorageType"),
                 "allocated_storage_gib": db.get("AllocatedStorage"),
+                "max_allocated_storage_gib": db.get("MaxAllocatedStorage"),
+                "engine_lifecycle_support": db.get("EngineLifecycleSupport"),
                 "iops": db.get("Iops"),
                 "storage_throughput": db.get("StorageThroughput"),
                 "cluster_id": db.get("DBClusterIdentifier"),

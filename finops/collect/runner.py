@@ -1,8 +1,10 @@
 """Fan (collector, region) reads out over a bounded thread pool and record each as coverage.
 
 Clients are built for every region before the fan-out. Collectors run in phases (see
-``phases``): phase 2 (CloudWatch metrics) starts once phase 1 has finished everywhere, and reads
-phase-1 inventory. Each read's API calls and HTTP attempts are counted into its Coverage (see
+``phases``): a collector declaring ``after`` (EBS snapshots after AMIs, Lambda provisioned
+concurrency after functions, CloudWatch metrics last) starts once what it names has finished
+everywhere, and reads that inventory; it is told which of those reads failed in its region.
+Each read's API calls and HTTP attempts are counted into its Coverage (see
 ``finops.aws.session.count_calls``); attempts beyond calls are botocore's adaptive retries, shown
 as "throttled, retried N times" in the read's detail. Every item passes through ``redact``.
 """
@@ -21,7 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from finops.collect import CollectContext, CollectorSpec, redact
-from finops.errors import ReadOnlyViolation
+from finops.errors import DependencyUnavailable, ReadOnlyViolation
 from finops.models import (
     COV_DENIED,
     COV_ERROR,
@@ -124,8 +126,8 @@ class CollectorProgress:
 def phases(specs: list[CollectorSpec]) -> list[list[CollectorSpec]]:
     """Order collectors into phases: each runs after every collector named in its ``after``.
 
-    A dependency that is not among ``specs`` is ignored (the dependent collector then sees no
-    items of it), so a partial run of collectors still works.
+    A dependency that is not among ``specs`` is ignored for ordering (the dependent collector sees
+    no items of it, and finds it in ``CollectContext.unavailable``), so a partial run still works.
     """
     ids = {spec.id for spec in specs}
     done: set[str] = set()
@@ -159,6 +161,7 @@ def run_collectors(
     ``progress(record, done, total)`` is called from this thread after each read finishes.
     """
     now = now or datetime.now(UTC)
+    specs_by_id = {spec.id: spec for spec in specs}
     scopes = {spec.id: (["us-east-1"] if spec.scope == "global" else regions) for spec in specs}
     total = sum(len(r) for r in scopes.values())
     client_scopes = {
@@ -169,12 +172,19 @@ def run_collectors(
     )
 
     def read(
-        spec: CollectorSpec, region: str, earlier: tuple[InventoryItem, ...]
+        spec: CollectorSpec, region: str, earlier: tuple[InventoryItem, ...], failed: frozenset[tuple[str, str]]
     ) -> tuple[Coverage, list[InventoryItem]]:
         record = Coverage(source=spec.id, region="global" if spec.scope == "global" else region)
         calls.record = record
         items: list[InventoryItem] = []
         view = earlier if spec.scope == "global" else tuple(i for i in earlier if i.region == region)
+        # Dependencies not run at all, or whose read failed: a global one once for all, a regional
+        # one in this region (for a global reader, in any region).
+        unavailable = frozenset(
+            dep for dep in spec.after
+            if dep not in specs_by_id
+            or any(src == dep and (spec.scope == "global" or where in (region, "global")) for src, where in failed)
+        )
 
         def fan_out(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
             """``fn`` over ``items`` on up to ``concurrency`` threads, calls counted into ``record``."""
@@ -193,12 +203,18 @@ def run_collectors(
 
         context = CollectContext(
             account_id, region, clients[region], view, lookback_days, now, tuple(regions),
-            clients if spec.regional_clients else {}, fan_out,
+            clients if spec.regional_clients else {}, fan_out, unavailable,
         )
         try:
             items = [replace(item, data=redact(item.data)) for item in spec.fn(context)]
         except ReadOnlyViolation:
             raise  # a bug, never a coverage gap: fail the review loudly
+        except DependencyUnavailable as error:
+            titles = [specs_by_id[c].title if c in specs_by_id else c for c in error.collector_ids]
+            record.status = COV_ERROR
+            record.detail = f"it needs {' and '.join(titles)}, which could not be read"
+            items = []
+            log.info("collector=%s region=%s state=%s detail=%s", spec.id, region, record.status, record.detail)
         except Exception as error:  # every other failure becomes recorded coverage
             record.status, record.detail = classify(error, spec.iam_actions)
             items = []
@@ -221,8 +237,9 @@ def run_collectors(
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="collect") as pool:
         for phase in phases(specs):
             earlier = tuple(inventory)
+            failed = frozenset((c.source, c.region) for c in coverage if c.status != COV_OK)
             futures = [
-                pool.submit(read, spec, region, earlier) for spec in phase for region in scopes[spec.id]
+                pool.submit(read, spec, region, earlier, failed) for spec in phase for region in scopes[spec.id]
             ]
             for future in as_completed(futures):
                 record, items = future.result()

@@ -5,18 +5,33 @@ Control endpoints (plain JSON, loopback only):
   POST/DELETE /_faults      {"latency_ms": 0, "rules": [{"service", "action", "region",
                              "error": "AccessDenied" | "Throttling", "rate": 1.0, "count": null}]}
   GET/POST/DELETE /_fixtures
-                            {"account_id": "222222222222" | "*", "fixtures": {"<X-Amz-Target>":
+                            {"account_id": "222222222222" | "*", "fixtures": {"<key>":
                              {"pages": [<output>, ...]} | {"error": {"code", "message", "status"}},
                              optionally with "fail_first": {"count": n, "error": {...}}}}
 
-Fixtures serve the JSON-protocol APIs moto lacks (Cost Optimization Hub, CE
-GetCostAndUsageWithResources, Compute Optimizer, Pricing) in their real wire format. Every page is
-checked against botocore's output shape (``ParamValidator``); a page that does not match is answered
-500 ``FixtureInvalid``, so a fixture cannot drift from what AWS can send. Paging: page *i* carries
-the token ``p<i+1>`` in ``nextToken`` / ``NextPageToken`` when more pages follow. A target with no
-fixture falls back to the baseline (a fresh account with the feature on and nothing to report, the
-same as moto's CE with no queued result); without either, a front-only service answers 400
-``UnknownOperationException`` and any other target (e.g. CE GetCostAndUsage) goes to moto.
+A fixture key names one operation: ``"<service>:<Operation>"`` in botocore's names (e.g.
+``"ec2:DescribeReservedInstances"``, ``"lambda:ListProvisionedConcurrencyConfigs"``), or, for a
+JSON-protocol service, its X-Amz-Target (``"CostOptimizationHubService.ListRecommendations"``).
+A key may be narrowed after ``?`` by the request's region and any top-level input member as sent
+(``"lambda:ListProvisionedConcurrencyConfigs?FunctionName=resize&region=eu-west-1"``); the most
+specific key that matches a request answers it.
+
+Fixtures serve the APIs moto 5.2.5 lacks, in their real wire format, whatever the protocol:
+Cost Optimization Hub, Compute Optimizer, Pricing and CE GetCostAndUsageWithResources (json),
+EC2 DescribeReservedInstances (ec2 XML), RDS DescribeReservedDBInstances (query XML), Savings
+Plans and Lambda ListProvisionedConcurrencyConfigs (rest-json); rest-xml works the same way. The
+request is matched to its operation by X-Amz-Target (json), ``Action`` (query, ec2) or method,
+path and query string against every operation's ``http.requestUri`` (rest-json, rest-xml). The
+page is serialized by moto's own response serializer (``moto.core.serialize``, what moto's
+``ActionResult`` uses) from the operation's botocore model, so botocore parses it as it parses
+AWS. Every page is first checked against botocore's output shape (``ParamValidator``); a page that
+does not match is answered 500 ``FixtureInvalid``, so a fixture cannot drift from what AWS can
+send. Paging: page *i* carries the token ``p<i+1>`` in the operation's output token
+(``nextToken``, ``NextToken``, ``Marker``, ``NextMarker``, ``NextPageToken`` ...) when more pages
+follow, and is asked for with that token in the operation's input token. An operation with no
+fixture falls back to the baseline (a fresh account with the feature on and nothing to report,
+the same as moto's CE with no queued result); without either, an operation moto lacks answers
+400 ``UnknownOperationException`` and any other request (e.g. CE GetCostAndUsage) goes to moto.
 """
 
 from __future__ import annotations
@@ -29,9 +44,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 import botocore.session
 from botocore.validate import ParamValidator
@@ -43,17 +59,26 @@ _CREDENTIAL_RE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-
 _SIGNING_TO_SERVICE = {"monitoring": "cloudwatch", "execute-api": "apigateway"}
 DEFAULT_ACCOUNT = "123456789012"
 ANY_ACCOUNT = "*"
-# X-Amz-Target prefix -> botocore service, for the services whose targets can have fixtures.
+# X-Amz-Target prefix -> botocore service, for the JSON services whose targets can key fixtures.
 TARGET_SERVICES = {
     "CostOptimizationHubService": "cost-optimization-hub",
     "AWSInsightsIndexService": "ce",
     "ComputeOptimizerService": "compute-optimizer",
     "AWSPriceListService": "pricing",
 }
-# Targets moto does not implement: never forwarded, answered from fixtures or refused.
-FRONT_ONLY_PREFIXES = {"CostOptimizationHubService", "ComputeOptimizerService", "AWSPriceListService"}
-FRONT_ONLY_TARGETS = {"AWSInsightsIndexService.GetCostAndUsageWithResources"}
+# What moto 5.2.5 does not implement: never forwarded, answered from fixtures or refused.
+FRONT_ONLY_SERVICES = {"cost-optimization-hub", "compute-optimizer", "pricing", "savingsplans"}
+FRONT_ONLY_OPERATIONS = {
+    ("ce", "GetCostAndUsageWithResources"),
+    ("ec2", "DescribeReservedInstances"),  # moto raises NotImplementedError
+    ("rds", "DescribeReservedDBInstances"),  # not in moto's RDS
+    ("lambda", "ListProvisionedConcurrencyConfigs"),  # no route in moto's Lambda
+}
 _PAGE_TOKEN_RE = re.compile(r"^p(\d+)$")
+# Output members that carry "more pages follow", in the order they are looked for.
+_TOKEN_NAMES = ("nextToken", "NextToken", "NextPageToken", "NextMarker", "Marker", "NextContinuationToken")
+_INPUT_TOKEN_NAMES = ("nextToken", "NextToken", "NextPageToken", "Marker", "ContinuationToken")
+_LABEL_RE = re.compile(r"\{([^}]+)\}")
 
 
 @cache
@@ -68,6 +93,176 @@ def protocol_of(service: str) -> str:
         return "query"
 
 
+def _family(service: str) -> str:
+    protocol = protocol_of(service)
+    return "json" if protocol in ("json", "smithy-rpc-v2-cbor") else protocol
+
+
+@dataclass(frozen=True)
+class FixtureKey:
+    """One operation, optionally narrowed to requests whose region / input members match."""
+
+    service: str
+    operation: str
+    qualifiers: tuple[tuple[str, str], ...] = ()
+
+    def __str__(self) -> str:
+        base = f"{self.service}:{self.operation}"
+        return f"{base}?{urlencode(self.qualifiers)}" if self.qualifiers else base
+
+    def matches(self, facts: dict[str, str]) -> bool:
+        return all(facts.get(name) == value for name, value in self.qualifiers)
+
+
+def parse_fixture_key(key: str) -> FixtureKey:
+    """``"ec2:DescribeReservedInstances?region=eu-west-1"`` or an X-Amz-Target; ValueError if unknown."""
+    base, _, query = key.partition("?")
+    if ":" in base:
+        service, _, operation = base.partition(":")
+    else:
+        prefix, _, operation = base.rpartition(".")
+        service = TARGET_SERVICES.get(prefix, "")
+        if not service:
+            raise ValueError("not a target the front can serve")
+    try:
+        model = _service_model(service).operation_model(operation)
+    except Exception as error:
+        raise ValueError(f"unknown operation {service}:{operation} ({type(error).__name__})") from None
+    qualifiers = tuple(sorted(parse_qsl(query, keep_blank_values=True)))
+    known = {"region", *(model.input_shape.members if model.input_shape else {})}
+    unknown = sorted(name for name, _ in qualifiers if name not in known)
+    if unknown:
+        raise ValueError(f"{service}:{operation} cannot be narrowed by {unknown}: use region or input members")
+    return FixtureKey(service, operation, qualifiers)
+
+
+@dataclass(frozen=True)
+class _Route:
+    operation: str
+    method: str
+    pattern: re.Pattern
+    labels: tuple[tuple[str, str], ...]  # (regex group, URI label)
+    literals: tuple[tuple[str, str], ...]  # query-string literals of the requestUri ("List=ALL")
+    required: tuple[str, ...]  # query-string parameters the operation cannot do without ("id")
+    score: tuple[int, int]  # more query literals and required ones, then more literal path
+
+
+@cache
+def _routes(service: str) -> tuple[_Route, ...]:
+    """Every operation's ``http.requestUri`` as a regular expression (rest-json, rest-xml)."""
+    model = _service_model(service)
+    routes = []
+    for name in model.operation_names:
+        operation = model.operation_model(name)
+        http = operation.http
+        members = operation.input_shape.members if operation.input_shape else {}
+        required = tuple(
+            members[m].serialization.get("name", m)
+            for m in (operation.input_shape.required_members if operation.input_shape else [])
+            if members[m].serialization.get("location") == "querystring"
+        )
+        path, _, query = str(http.get("requestUri", "/")).partition("?")
+        path = path.rstrip("/") or "/"
+        pattern, labels, literal, last = "", [], 0, 0
+        for number, found in enumerate(_LABEL_RE.finditer(path)):
+            pattern += re.escape(path[last:found.start()])
+            literal += found.start() - last
+            label = found.group(1)
+            group = f"l{number}"
+            pattern += f"(?P<{group}>{'.+' if label.endswith('+') else '[^/]+'})"
+            labels.append((group, label.rstrip("+")))
+            last = found.end()
+        pattern += re.escape(path[last:])
+        literal += len(path) - last
+        literals = tuple(parse_qsl(query, keep_blank_values=True))
+        routes.append(_Route(name, str(http.get("method", "POST")), re.compile(pattern), tuple(labels), literals,
+                             required, (len(literals) + len(required), literal)))
+    return tuple(routes)
+
+
+def match_route(service: str, method: str, path: str, query: dict[str, list[str]]) -> tuple[str, dict[str, str]] | None:
+    """(operation, URI labels) of a rest-protocol request, or None."""
+    try:
+        routes = _routes(service)
+    except Exception:
+        return None
+    path = path.rstrip("/") or "/"
+    best: tuple[_Route, re.Match] | None = None
+    for route in routes:
+        if route.method != method:
+            continue
+        found = route.pattern.fullmatch(path)
+        if not found or not all(k in query and (not v or v in query[k]) for k, v in route.literals):
+            continue
+        if not all(k in query for k in route.required):
+            continue
+        if best is None or route.score > best[0].score:
+            best = (route, found)
+    if best is None:
+        return None
+    route, found = best
+    return route.operation, {label: found.group(group) for group, label in route.labels}
+
+
+def request_inputs(service: str, operation: str, record: dict[str, Any]) -> dict[str, Any]:
+    """The request's top-level input members, by member name, wherever its protocol put them."""
+    try:
+        shape = _service_model(service).operation_model(operation).input_shape
+    except Exception:
+        return {}
+    if shape is None:
+        return {}
+    protocol = protocol_of(service)
+    params, query, labels = record.get("params") or {}, record.get("query") or {}, record.get("labels") or {}
+    out: dict[str, Any] = {}
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        wire = member.serialization.get("name", name)
+        if location == "uri":
+            value = labels.get(wire)
+        elif location == "querystring":
+            value = query.get(wire)
+        elif location:
+            continue  # headers are never needed to pick a fixture or a page
+        elif protocol == "ec2":
+            value = params.get(member.serialization.get("queryName") or wire[:1].upper() + wire[1:])
+        else:
+            value = params.get(wire) if isinstance(params, dict) else None
+        if value is not None:
+            out[name] = value
+    return out
+
+
+@cache
+def _paginator_config(service: str, operation: str) -> dict[str, Any]:
+    """botocore's paginator for the operation; {} when the service or the operation has none."""
+    try:
+        return dict(botocore.session.get_session().get_paginator_model(service).get_paginator(operation))
+    except Exception:  # botocore raises DataNotFoundError / ValueError for "no paginator"
+        return {}
+
+
+@cache
+def page_tokens(service: str, operation: str) -> tuple[str, str] | None:
+    """(input member, output member) that carry the page token, from botocore's paginator model
+    when there is one, else from the shapes (e.g. Savings Plans, CE GetCostAndUsage)."""
+    try:
+        model = _service_model(service).operation_model(operation)
+    except Exception:
+        return None
+    config = _paginator_config(service, operation)
+    given = config.get("input_token"), config.get("output_token")
+    if all(isinstance(t, str) and t.isidentifier() for t in given):
+        return given  # type: ignore[return-value]
+    outputs = model.output_shape.members if model.output_shape else {}
+    inputs = model.input_shape.members if model.input_shape else {}
+    out = next((name for name in _TOKEN_NAMES if name in outputs), None)
+    if out is None:
+        return None
+    given_in = out if out in inputs else next((name for name in _INPUT_TOKEN_NAMES if name in inputs), None)
+    return (given_in, out) if given_in else None
+
+
 class Front:
     def __init__(
         self,
@@ -79,8 +274,9 @@ class Front:
         self.iam_lookup = iam_lookup  # (account_id, role_arn) -> trust policy JSON or None
         self.requests: list[dict[str, Any]] = []
         self.faults: dict[str, Any] = {"latency_ms": 0, "rules": []}
-        self.baseline: dict[str, dict] = dict(baseline or {})  # target -> spec, for every account
-        self.fixtures: dict[str, dict[str, dict]] = {}  # account ("*" for any) -> target -> spec
+        # key -> spec, for every account; then account ("*" for any) -> key -> spec
+        self.baseline: dict[FixtureKey, dict] = {parse_fixture_key(k): v for k, v in (baseline or {}).items()}
+        self.fixtures: dict[str, dict[FixtureKey, dict]] = {}
         self._lock = threading.Lock()
         self._rng = random.Random(7)
 
@@ -109,8 +305,8 @@ class Front:
             record["fault"] = True
             start_response(f"{status} Injected", headers)
             return [payload]
-        if record.get("target"):
-            served = self._serve_fixture(record)
+        if record.get("operation"):
+            served = self._serve_fixture(record, body)
             if served is not None:
                 status, headers, payload = served
                 record["status"] = status
@@ -152,14 +348,26 @@ class Front:
             form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
             params = {k: v[0] if len(v) == 1 else v for k, v in form.items()}
             action = params.pop("Action", "")
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        operation, labels = (action or None), {}
+        if target:
+            service = TARGET_SERVICES.get(target.rsplit(".", 1)[0], service)
+        elif not action and _family(service) in ("rest-json", "rest-xml"):
+            matched = match_route(service, environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""), query)
+            if matched:
+                operation, labels = matched
+                action = operation
         if not action:
-            query = parse_qs(environ.get("QUERY_STRING", ""))
             action = query.get("Action", [""])[0] or f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+            operation = query.get("Action", [None])[0]
         return {
             "service": service,
             "action": action,
+            "operation": operation,
             "region": region,
             "params": params,
+            "query": {k: v[0] if len(v) == 1 else v for k, v in query.items()},
+            "labels": labels,
             "access_key": access_key,
             "target": target,
             "method": environ.get("REQUEST_METHOD"),
@@ -223,72 +431,95 @@ class Front:
                 return error_response(record["service"], record["action"], rule["error"])
         return None
 
-    # -- fixtures for JSON-protocol targets moto lacks -------------------------------------------
-    def _serve_fixture(self, record: dict[str, Any]) -> tuple[int, list, bytes] | None:
-        target = record["target"]
-        prefix, _, operation = target.rpartition(".")
-        service = TARGET_SERVICES.get(prefix)
-        if service is None:
+    # -- fixtures: operations moto lacks, in their protocol's wire format ------------------------
+    def _spec_for(self, account: str, record: dict[str, Any], body: bytes) -> dict | None:
+        """The most specific fixture matching the request: the account's own, then any account's,
+        then the baseline; None when there is none (moto answers, unless it lacks the operation)."""
+        service, operation = record["service"], record["operation"]
+        tables = (self.fixtures.get(account, {}), self.fixtures.get(ANY_ACCOUNT, {}), self.baseline)
+        candidates = [
+            [(key, spec) for key, spec in table.items() if (key.service, key.operation) == (service, operation)]
+            for table in tables
+        ]
+        if not any(candidates):
             return None
+        if protocol_of(service) == "rest-json" and body and not record["params"]:
+            try:  # parsed only for requests fixtures answer (others' bodies stay out of the log)
+                record["params"] = json.loads(body)
+            except ValueError:
+                record["params"] = {}
+        facts = {"region": record["region"]}
+        if any(key.qualifiers for found in candidates for key, _ in found):
+            facts.update({k: str(v) for k, v in request_inputs(service, operation, record).items()})
+        for found in candidates:  # the account's own, then any account's, then the baseline
+            matching = [(key, spec) for key, spec in found if key.matches(facts)]
+            if matching:
+                return max(matching, key=lambda pair: len(pair[0].qualifiers))[1]
+        return None
+
+    def _serve_fixture(self, record: dict[str, Any], body: bytes) -> tuple[int, list, bytes] | None:
+        service, operation = record["service"], record["operation"]
+        front_only = service in FRONT_ONLY_SERVICES or (service, operation) in FRONT_ONLY_OPERATIONS
+        with self._lock:  # most requests (moto's own APIs) have no fixture at all: forward them quickly
+            tables = [self.baseline, *self.fixtures.values()]
+            if not front_only and not any((k.service, k.operation) == (service, operation) for t in tables for k in t):
+                return None
         account = self._caller(record["access_key"])[0]
         with self._lock:
-            spec = (
-                self.fixtures.get(account, {}).get(target)
-                or self.fixtures.get(ANY_ACCOUNT, {}).get(target)
-                or self.baseline.get(target)
-            )
+            spec = self._spec_for(account, record, body)
             first = (spec or {}).get("fail_first")
             if first and first.get("count", 0) > 0:  # the first N requests fail, later ones succeed
                 first["count"] -= 1
                 spec = {"error": first["error"]}
         if spec is None:
-            if prefix in FRONT_ONLY_PREFIXES or target in FRONT_ONLY_TARGETS:
-                return json_error(service, 400, "UnknownOperationException",
-                                  f"No fixture for {target} in the local AWS")
+            if front_only:
+                return protocol_error(service, 400, "UnknownOperationException",
+                                      f"No fixture for {service}:{operation} in the local AWS")
             return None  # moto serves it (e.g. CE GetCostAndUsage with its queued results)
         if "error" in spec:
             err = spec["error"]
-            return json_error(service, int(err.get("status", 400)), err["code"], err.get("message", ""))
+            return protocol_error(service, int(err.get("status", 400)), err["code"], err.get("message", ""))
         pages = spec.get("pages") or [{}]
-        token_key = page_token_key(service, operation)
-        token = record["params"].get(token_key) if token_key else None
+        tokens = page_tokens(service, operation)
+        token = request_inputs(service, operation, record).get(tokens[0]) if tokens else None
         index = 0
         if token:
             found = _PAGE_TOKEN_RE.match(str(token))
             if not found or not 0 < int(found.group(1)) < len(pages):
                 code = "InvalidNextTokenException" if service == "ce" else "ValidationException"
-                return json_error(service, 400, code, f"Invalid pagination token {token!r}")
+                return protocol_error(service, 400, code, f"Invalid pagination token {token!r}")
             index = int(found.group(1))
-        page = dict(pages[index])
-        if token_key:
-            page.pop(token_key, None)
-            if index + 1 < len(pages):
-                page[token_key] = f"p{index + 1}"
+        page = paged(service, operation, pages, index)
         problems = validate_output(service, operation, page)
         if problems:
-            return json_error(service, 500, "FixtureInvalid", f"{target} page {index}: {problems}")
-        payload = json.dumps(page).encode()
-        return 200, [
-            ("Content-Type", f"application/x-amz-json-{_json_version(service)}"),
-            ("x-amzn-RequestId", str(uuid.uuid4())),
-            ("Content-Length", str(len(payload))),
-        ], payload
+            return protocol_error(service, 500, "FixtureInvalid", f"{service}:{operation} page {index}: {problems}")
+        return serialize_output(service, operation, page)
 
     def load_fixtures(self, account: str, fixtures: dict[str, dict]) -> dict[str, str]:
-        """Add fixtures for one account (or "*"); return the problems found (target -> report)."""
+        """Add fixtures for one account (or "*"); return the problems found (key -> report).
+
+        A key the front cannot serve is left out; a page that does not match botocore's output
+        shape is kept (and answered 500 FixtureInvalid when asked for), as AWS's shape is the
+        judge, not this loader.
+        """
         problems: dict[str, str] = {}
-        for target, spec in fixtures.items():
-            prefix, _, operation = target.rpartition(".")
-            service = TARGET_SERVICES.get(prefix)
-            if service is None:
-                problems[target] = "not a target the front can serve"
+        parsed: dict[FixtureKey, dict] = {}
+        for key, spec in fixtures.items():
+            try:
+                fixture_key = parse_fixture_key(key)
+            except ValueError as error:
+                problems[key] = str(error)
                 continue
-            for number, page in enumerate(spec.get("pages") or []):
-                report = validate_output(service, operation, page)
+            pages = spec.get("pages") or []
+            if len(pages) > 1 and page_tokens(fixture_key.service, fixture_key.operation) is None:
+                problems[key] = f"{fixture_key.service}:{fixture_key.operation} is not paginated: give one page"
+            for number, page in enumerate(pages):
+                report = validate_output(fixture_key.service, fixture_key.operation, page)
                 if report:
-                    problems[f"{target}[{number}]"] = report
+                    problems[f"{key}[{number}]"] = report
+            parsed[fixture_key] = spec
         with self._lock:
-            self.fixtures.setdefault(account, {}).update(fixtures)
+            self.fixtures.setdefault(account, {}).update(parsed)
         return problems
 
     # -- control ----------------------------------------------------------------------------
@@ -318,19 +549,26 @@ class Front:
                 return _respond(start_response, 200, "application/json", json.dumps({"problems": problems}).encode())
             with self._lock:
                 listing = {
-                    "baseline": sorted(self.baseline),
-                    "fixtures": {account: sorted(f) for account, f in self.fixtures.items()},
+                    "baseline": sorted(map(str, self.baseline)),
+                    "fixtures": {account: sorted(map(str, f)) for account, f in self.fixtures.items()},
                 }
             return _respond(start_response, 200, "application/json", json.dumps(listing).encode())
         return _respond(start_response, 404, "text/plain", b"unknown control endpoint")
 
 
-def page_token_key(service: str, operation: str) -> str | None:
-    try:
-        members = _service_model(service).operation_model(operation).output_shape.members
-    except Exception:
-        return None
-    return next((k for k in ("nextToken", "NextPageToken", "NextToken") if k in members), None)
+def paged(service: str, operation: str, pages: list[dict], index: int) -> dict:
+    """Page ``index`` with the output token (and ``IsTruncated``) saying whether more follow."""
+    page = dict(pages[index])
+    tokens = page_tokens(service, operation)
+    if tokens:
+        more = index + 1 < len(pages)
+        page.pop(tokens[1], None)
+        if more:
+            page[tokens[1]] = f"p{index + 1}"
+        output = _service_model(service).operation_model(operation).output_shape
+        if output is not None and "IsTruncated" in output.members:
+            page["IsTruncated"] = more
+    return page
 
 
 def validate_output(service: str, operation: str, page: dict) -> str:
@@ -339,8 +577,35 @@ def validate_output(service: str, operation: str, page: dict) -> str:
         shape = _service_model(service).operation_model(operation).output_shape
     except Exception as error:
         return f"unknown operation {service}:{operation} ({type(error).__name__})"
+    if shape is None:
+        return "" if not page else f"{service}:{operation} has no output"
     report = ParamValidator().validate(page, shape)
     return report.generate_report() if report.has_errors() else ""
+
+
+@cache
+def _moto_operation_model(service: str, operation: str) -> Any:
+    from moto.core.utils import get_service_model  # moto's facade over botocore's model
+
+    return get_service_model(service).operation_model(operation)
+
+
+def serialize_output(service: str, operation: str, page: dict) -> tuple[int, list, bytes]:
+    """``page`` as AWS would send it for ``operation`` (status, headers, body), by moto's serializer."""
+    from moto.core.serialize import SerializationContext, get_serializer_class
+
+    model = _moto_operation_model(service, operation)
+    request_id = str(uuid.uuid4())
+    serializer = get_serializer_class(service, model.service_model.protocol)(
+        operation_model=model, context=SerializationContext(request_id)
+    )
+    response = serializer.serialize(page)
+    body = response["body"]
+    payload = body.encode() if isinstance(body, str) else bytes(body)
+    headers = {str(k): str(v) for k, v in response["headers"].items()}
+    headers.setdefault("x-amzn-RequestId", request_id)
+    headers["Content-Length"] = str(len(payload))
+    return int(response["status_code"]), list(headers.items()), payload
 
 
 def _json_version(service: str) -> str:
@@ -429,14 +694,19 @@ _ERRORS = {
 
 
 def error_response(service: str, action: str, kind: str) -> tuple[int, list, bytes]:
-    """An error in the wire format AWS uses for ``service``'s protocol."""
-    protocol = protocol_of(service)
-    family = "json" if protocol in ("json", "smithy-rpc-v2-cbor") else protocol
-    status, code = _ERRORS[kind][family]
+    """An injected fault in the wire format AWS uses for ``service``'s protocol."""
+    status, code = _ERRORS[kind][_family(service)]
     if kind == "AccessDenied":
         message = f"User is not authorized to perform: {service}:{action} because no identity-based policy allows it"
     else:
         message = "Rate exceeded"
+    return protocol_error(service, status, code, message)
+
+
+def protocol_error(service: str, status: int, code: str, message: str) -> tuple[int, list, bytes]:
+    """An error as ``service``'s protocol carries it (EC2 <Response><Errors>, query
+    <ErrorResponse>, rest-xml <Error>, JSON ``__type`` plus ``x-amzn-ErrorType``)."""
+    family = _family(service)
     request_id = str(uuid.uuid4())
     if family == "ec2":
         body = (
@@ -456,11 +726,15 @@ def error_response(service: str, action: str, kind: str) -> tuple[int, list, byt
             f"<RequestId>{request_id}</RequestId></Error>"
         )
         return status, [("Content-Type", "application/xml")], body.encode()
+    if family == "json":
+        status, headers, payload = json_error(service, status, code, message)
+        # Query-compatible JSON services (CloudWatch) also name the query-protocol code.
+        query_code = code.removesuffix("Exception") if service == "cloudwatch" else code
+        return status, [*headers, ("x-amzn-query-error", f"{query_code};Sender")], payload
     headers = [
-        ("Content-Type", "application/x-amz-json-1.1"),
+        ("Content-Type", "application/json"),
         ("x-amzn-ErrorType", code),
         ("x-amzn-RequestId", request_id),
-        ("x-amzn-query-error", f"{code.removesuffix('Exception') if service == 'cloudwatch' else code};Sender"),
     ]
     return status, headers, json.dumps({"__type": code, "message": message}).encode()
 

@@ -89,7 +89,11 @@ class LocalAWS(BackgroundServer):
     def load_fixtures(
         self, fixtures: dict[str, dict], account_id: str = "*", *, strict: bool = True
     ) -> dict[str, str]:
-        """Serve ``{"<X-Amz-Target>": {"pages": [...]} | {"error": {...}}}`` for one account.
+        """Serve ``{"<key>": {"pages": [...]} | {"error": {...}}}`` for one account.
+
+        ``<key>`` is ``"<service>:<Operation>"`` (any protocol, e.g. ``"ec2:DescribeReservedInstances"``),
+        optionally narrowed (``"...?region=eu-west-1&FunctionName=f"``), or an X-Amz-Target; see
+        ``finops.sandbox.front``.
 
         With ``strict`` a fixture that botocore's output shape rejects raises here, before any
         scan; without it, the front answers 500 FixtureInvalid when the page is requested.
