@@ -188,6 +188,8 @@ class CheckContext:
                 self._address_by_allocation[address.data["allocation_id"]] = address
         self._instances_of_image: dict[str, list[InventoryItem]] = defaultdict(list)
         for instance in self._all("ec2.instances"):
+            if instance.data.get("state") in ("terminated", "shutting-down"):
+                continue  # a terminated instance uses no AMI any more
             if instance.data.get("image_id"):
                 self._instances_of_image[instance.data["image_id"]].append(instance)
         self._members_of_cluster: dict[tuple[str, str], list[InventoryItem]] = defaultdict(list)
