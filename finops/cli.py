@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="run the product against a local emulated AWS with a seeded demo account")
     demo.add_argument("--no-browser-hint", action="store_true", help=argparse.SUPPRESS)
     sub.add_parser("purge", help="delete reviews past their retention date")
+    sub.add_parser("checks", help="print the check catalogue (id, rule, default thresholds, action, formula)")
     prices = sub.add_parser("prices", help="the bundled AWS price catalogue")
     price_cmds = prices.add_subparsers(dest="prices_command", required=True)
     refresh = price_cmds.add_parser("refresh", help="rebuild it from the AWS Price List API (scanner's own identity)")
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(settings.log_level)
         return {
             "serve": cmd_serve, "worker": cmd_worker, "scan": cmd_scan, "demo": cmd_demo, "purge": cmd_purge,
-            "prices": cmd_prices,
+            "prices": cmd_prices, "checks": cmd_checks,
         }[args.command](settings, args)
     except FinopsError as error:
         print(f"finops-pack: {error.customer_message}", file=sys.stderr)
@@ -72,6 +73,13 @@ def cmd_purge(settings: Settings, _args: argparse.Namespace) -> int:
     from jobs.retention import purge_expired_reviews
 
     print(f"deleted {purge_expired_reviews()} expired review(s)")
+    return 0
+
+
+def cmd_checks(_settings: Settings, _args: argparse.Namespace) -> int:
+    from finops.checks._docs import markdown
+
+    sys.stdout.write(markdown())
     return 0
 
 
@@ -173,7 +181,7 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     from finops import reviews
     from finops.db import connect
     from finops.sandbox import seed
-    from finops.sandbox.cost_fixtures import load_demo_costs
+    from finops.sandbox.demo_account import load_demo_cost_data, seed_demo_account
     from finops.sandbox.server import LocalAWS
 
     local = LocalAWS().start()
@@ -186,8 +194,8 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     settings = Settings.from_env()
 
     account = seed.customer_admin()
-    seed.seed_demo_waste(account)
-    load_demo_costs(local, account.account_id)  # CE spend, resource-level costs, COH recommendations
+    demo = seed_demo_account(account)  # a small company's estate on which every savings check fires
+    load_demo_cost_data(local, demo)  # CE spend, resource-level costs, COH, Reserved Instances, Savings Plans
     db = connect(settings.db_path)
     review = reviews.create_review(db, settings)
     # The demo's own review uses a role of another name, so a person walking the wizard can create

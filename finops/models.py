@@ -187,6 +187,9 @@ class Finding:
     coh: dict[str, Any] | None = None  # Cost Optimization Hub's own figure for this resource
     capped: dict[str, Any] | None = None  # set when capped at the resource's actual run rate
     currency: str = "USD"
+    # False when COH's action of the same name means something else (an engine-version Upgrade is
+    # not COH's instance-class Upgrade): COH's figure is then never shown beside this finding.
+    coh_comparable: bool = True
 
     @property
     def uid(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
@@ -39,3 +40,19 @@ def connect_form(client: Any, review_id: str, **overrides: str) -> dict[str, str
 
 def assume_role_calls(local_aws: Any) -> list[dict]:
     return [r for r in local_aws.requests() if r["service"] == "sts" and r["action"] == "AssumeRole"]
+
+
+def expected_waste(regions: tuple[str, ...] | None = None) -> dict[tuple[str, str], Decimal]:
+    """seed.DEMO_WASTE in dollars, from the catalogue file's own entries (not from the checks' code)."""
+    import json
+
+    from finops.pricing import CATALOGUE_FILE
+    from finops.sandbox import seed
+
+    prices = json.loads(CATALOGUE_FILE.read_text())["prices"]
+    out = {}
+    for (check_id, region), lines in seed.DEMO_WASTE.items():
+        if regions is None or region in regions:
+            total = sum(Decimal(prices[key]["regions"][region]["usd"]) * quantity for key, quantity in lines)
+            out[(check_id, region)] = total.quantize(Decimal("0.01"))
+    return out

@@ -13,7 +13,7 @@ from finops import reviews
 from finops.db import connect
 from finops.sandbox import seed
 from tests.conftest import run_worker_burst
-from tests.helpers import assume_role_calls, connect_form, start_review
+from tests.helpers import assume_role_calls, connect_form, expected_waste, start_review
 
 
 def test_review_end_to_end_through_the_web(client, settings, local_aws, customer):
@@ -50,7 +50,7 @@ def test_review_end_to_end_through_the_web(client, settings, local_aws, customer
     assert data["account_id"] == "222222222222"
     assert data["status"] == "complete"
     got = {(f["check_id"], f["region"]): Decimal(f["monthly_savings"]) for f in data["findings"]}
-    assert got == seed.DEMO_WASTE
+    assert got == expected_waste()
     assert data["totals"]["monthly_savings"] == "106.15"
     assert {"us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2"} <= set(data["regions"])
     assert all(c["status"] == "ok" for c in data["coverage"])

@@ -33,3 +33,12 @@ def test_readme_quick_start_commands_exist_in_the_makefile():
         assert re.search(rf"^{target}:", makefile, re.M)
         assert f"make {target}" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readme_check_catalogue_is_the_codes():
+    from finops.checks._docs import BEGIN, END, readme_section
+
+    readme = (ROOT / "README.md").read_text()
+    assert BEGIN in readme and END in readme, "the README lost its check catalogue markers"
+    documented = readme[readme.index(BEGIN):readme.index(END) + len(END)]
+    assert documented == readme_section(), "run: python -m finops.checks._docs (and paste it into the README)"

@@ -20,6 +20,7 @@ def test_a_hostile_name_tag_is_escaped_everywhere(client, settings, customer):
         AvailabilityZone="us-east-1a", Size=10, VolumeType="gp2",
         TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": EVIL}]}],
     )["VolumeId"]
+    seed.backdate_volume(customer, "us-east-1", volume_id, 30)
     review_id = start_review(client)
     form = connect_form(client, review_id)
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])

@@ -74,6 +74,7 @@ class CheckSpec:
     formula: str = ""
     sources: tuple[str, ...] = (NATIVE,)
     global_items: bool = False  # its items may sit in region "global" (Savings Plans, COH commitments)
+    coh_comparable: bool = True  # COH's recommendation of the same action means the same change
     module: str = field(default="", compare=False)
 
     def declares_price(self, key: str) -> bool:

@@ -34,8 +34,11 @@ ACTION_WORDS = {
 }
 
 
-def _item(ctx: CheckContext, rec) -> InventoryItem:  # type: ignore[no-untyped-def]
-    """The inventory item the recommendation is about, or a stand-in carrying COH's identifiers."""
+def _item(ctx: CheckContext, rec) -> InventoryItem | None:  # type: ignore[no-untyped-def]
+    """The inventory item the recommendation is about, a stand-in carrying COH's identifiers for a
+    type FinOps Pack does not inventory, or None when the resource is gone: COH refreshes daily,
+    so a recommendation can name a resource deleted since; counting it would claim a saving that
+    no longer exists."""
     arn = rec.resource_arn or ""
     found = ctx.by_arn(arn) if arn else None
     if found is None and arn.count(":") > 6 and ":function:" in arn:  # a Lambda ARN with a qualifier
@@ -45,6 +48,8 @@ def _item(ctx: CheckContext, rec) -> InventoryItem:  # type: ignore[no-untyped-d
         found = ctx.get(collector, rec.resource_id) or ctx.get(collector, arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
     if found is not None:
         return found
+    if collector and ctx.was_read(collector, rec.region or "global"):
+        return None  # inventoried type, read fine, not there: deleted since COH's last refresh
     return InventoryItem(
         collector="coh.recommendations", resource_type=resource_type or f"coh:{rec.current_resource_type}",
         account_id=rec.account_id or ctx.account_id, region=rec.region or "global",
@@ -56,6 +61,8 @@ def coh_findings(ctx: CheckContext, action_type: str) -> Iterator[Finding]:
     mode = ctx.costs.coh_savings_estimation_mode
     for rec in ctx.coh_recommendations(action_type):
         item = _item(ctx, rec)
+        if item is None:
+            continue
         known = RESOURCE_TYPES.get(rec.current_resource_type)
         category = known[2] if known else ("Commitments" if ctx.spec and ctx.spec.kind == COMMITMENT else "Other")
         summary = rec.recommended_resource_summary or rec.recommended_resource_type

@@ -279,6 +279,13 @@ class CheckContext:
             and (not action_types or rec.action_type in action_types)
         ]
 
+    def was_read(self, source: str, region: str) -> bool:
+        """Whether ``source`` was read in ``region`` (or globally); always True without coverage."""
+        if self.coverage is None:
+            return True
+        record = self.coverage.get((source, region)) or self.coverage.get((source, GLOBAL))
+        return record is not None and record.status == "ok"
+
     def days_since(self, value: str | None) -> float | None:
         when = parse_time(value)
         return None if when is None else (self.now - when).total_seconds() / 86400
@@ -347,7 +354,7 @@ class CheckContext:
             if cost is None and current.lines:
                 cost = current.total
         tags = item.data.get("tags") or {}
-        name = tags.get("Name") if isinstance(tags, dict) else None
+        name = (tags.get("Name") if isinstance(tags, dict) else None) or item.data.get("name")
         args = {
             "region": item.region, "resource_id": item.resource_id, "resource_arn": item.arn,
             "account_id": item.account_id, **(remediation_args or {}),
@@ -381,6 +388,7 @@ class CheckContext:
             price_note=note,
             covers=tuple(covers),
             coh=coh,
+            coh_comparable=spec.coh_comparable,
         )
 
 

@@ -17,9 +17,10 @@ The rules, in order (the README and the report state them too):
    instance's volumes and addresses, an unused AMI's snapshots) takes their findings as
    alternatives too: the instance is named, its volumes are not counted again.
 5. **Cost Optimization Hub merged per resource.** A COH recommendation on a resource a native
-   check also flags joins that finding: both sources are named and COH's figure is shown beside
-   ours (``coh``); when COH proposes another action it is an alternative. A COH recommendation
-   no native check matches is a finding of its own with COH's figures.
+   check also flags with the same action joins that finding: both sources are named, COH's
+   figure is shown beside ours (``coh``), and a Low-confidence finding becomes Medium (two
+   independent sources agree). When COH proposes another action it is an alternative. A COH
+   recommendation no native check matches is a finding of its own with COH's figures.
 6. Amounts are rounded to cents before anything is added, so ``totals.monthly_savings`` equals
    the sum of ``findings[].monthly_savings`` exactly. Unpriced findings are never added.
 """
@@ -177,12 +178,15 @@ def _combine(group: list[Finding]) -> Finding:
     for finding in group:
         if finding.sources != (COH,):
             continue
-        same = next((n for n in natives if n.action == finding.action), None)
+        same = next((n for n in natives if n.action == finding.action and n.coh_comparable), None)
         if same is None:
             rest.append(finding)
             continue
-        # Same action from both: our figure is counted, COH's is shown beside it.
-        merged = replace(same, sources=(*same.sources, COH), coh=finding.coh or _coh_figure(finding))
+        # Same action from both: our figure is counted, COH's is shown beside it, and two
+        # independent sources agreeing make the finding at least Medium confidence.
+        confidence = same.confidence if same.confidence in WELL_EVIDENCED else "Medium"
+        merged = replace(same, sources=(*same.sources, COH), coh=finding.coh or _coh_figure(finding),
+                         confidence=confidence)
         natives[natives.index(same)] = merged
     ordered = sorted([*natives, *rest], key=_rank, reverse=True)
     winner, others = ordered[0], ordered[1:]

@@ -52,6 +52,7 @@ CLUSTER_CONSOLE = "https://{region}.console.aws.amazon.com/rds/home?region={regi
 
 
 @check(
+    coh_comparable=False,  # COH's RDS "Upgrade" is an instance-class change, not an engine version
     title="Databases in paid RDS Extended Support",
     category="Databases",
     service="rds",

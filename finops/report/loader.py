@@ -378,7 +378,7 @@ def cost_recommendations(
         )
         placement, finding_uid = "out_of_scope", None
         if in_scope:
-            placement = "not_used"
+            placement = "not_found"
             for finding, alt in candidates:
                 target = alt or finding
                 if COH in target["sources"] and _matches(rec, target) and target["action"] == rec["action_type"]:

@@ -206,5 +206,5 @@ PLACEMENT_WORDS = {
     "alternative": "an alternative to another finding on the resource",
     "commitment": "in Commitments",
     "out_of_scope": "another account or an unscanned region: left out",
-    "not_used": "not used",
+    "not_found": "its resource is not in this account's inventory (deleted since AWS's last refresh): left out",
 }

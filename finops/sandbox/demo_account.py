@@ -103,12 +103,14 @@ def seed_demo_account(account: CustomerAccount, now: datetime | None = None) -> 
 
 
 # -- EC2 and EBS -----------------------------------------------------------------------------------
-def _run(ec2: Any, name: str, instance_type: str, **extra: Any) -> str:
-    return ec2.run_instances(
+def _run(account: CustomerAccount, ec2: Any, name: str, instance_type: str, **extra: Any) -> str:
+    instance_id = ec2.run_instances(
         ImageId="ami-12345678", InstanceType=instance_type, MinCount=1, MaxCount=1,
         Placement={"AvailabilityZone": f"{REGION}a"},
         TagSpecifications=[{"ResourceType": "instance", "Tags": _tags(Name=name, **extra)}],
     )["Instances"][0]["InstanceId"]
+    _launched_ago(account, instance_id, 400)  # running for more than a year, like the rest of the estate
+    return instance_id
 
 
 def _volume(ec2: Any, name: str, size: int, volume_type: str, **extra: Any) -> str:
@@ -121,21 +123,21 @@ def _volume(ec2: Any, name: str, size: int, volume_type: str, **extra: Any) -> s
 def _seed_ec2(account: CustomerAccount, demo: DemoAccount, ec2: Any, metrics: _Metrics) -> None:
     ids = demo.ids
     # Busy web server: Graviton candidate, never idle. A 500 GiB gp2 data volume: gp2 -> gp3.
-    ids["web_frontend"] = _run(ec2, "web-frontend", "m5.xlarge", Environment="production")
+    ids["web_frontend"] = _run(account, ec2, "web-frontend", "m5.xlarge", Environment="production")
     ids["web_data_volume"] = _volume(ec2, "web-frontend-data", 500, "gp2")
     ec2.attach_volume(VolumeId=ids["web_data_volume"], InstanceId=ids["web_frontend"], Device="/dev/sdf")
     # Over-sized worker (COH agrees: Rightsize) with an over-provisioned gp3 volume.
-    ids["api_worker"] = _run(ec2, "api-worker", "m5.2xlarge", Environment="production")
+    ids["api_worker"] = _run(account, ec2, "api-worker", "m5.2xlarge", Environment="production")
     ids["gp3_volume"] = _volume(ec2, "api-worker-scratch", 300, "gp3", Iops=10000, Throughput=500)
     ec2.attach_volume(VolumeId=ids["gp3_volume"], InstanceId=ids["api_worker"], Device="/dev/sdf")
     # An idle bastion nobody logs into (COH agrees: Stop).
-    ids["idle_bastion"] = _run(ec2, "staging-bastion", "t3.medium", Environment="staging")
+    ids["idle_bastion"] = _run(account, ec2, "staging-bastion", "t3.medium", Environment="staging")
     # A previous-generation cron box with an io1 volume gp3 can serve.
-    ids["billing_cron"] = _run(ec2, "billing-cron", "m4.large", Environment="production")
+    ids["billing_cron"] = _run(account, ec2, "billing-cron", "m4.large", Environment="production")
     ids["io1_volume"] = _volume(ec2, "billing-cron-db", 200, "io1", Iops=5000)
     ec2.attach_volume(VolumeId=ids["io1_volume"], InstanceId=ids["billing_cron"], Device="/dev/sdf")
     # Stopped two months ago, still paying for a 200 GiB volume and an Elastic IP.
-    ids["stopped"] = _run(ec2, "legacy-reporting", "m5.large", Environment="production")
+    ids["stopped"] = _run(account, ec2, "legacy-reporting", "m5.large", Environment="production")
     ids["stopped_volume"] = _volume(ec2, "legacy-reporting-data", 200, "gp2")
     ec2.attach_volume(VolumeId=ids["stopped_volume"], InstanceId=ids["stopped"], Device="/dev/sdf")
     ids["stopped_eip"] = ec2.allocate_address(Domain="vpc")["AllocationId"]
@@ -155,7 +157,7 @@ def _seed_ec2(account: CustomerAccount, demo: DemoAccount, ec2: Any, metrics: _M
     ec2.delete_volume(VolumeId=gone)
     _backdate_snapshot(account, ids["orphaned_snapshot"], 120)
     # A golden image from 2025 whose instances are long gone.
-    builder = _run(ec2, "ami-builder", "t3.micro")
+    builder = _run(account, ec2, "ami-builder", "t3.micro")
     ids["unused_ami"] = ec2.create_image(InstanceId=builder, Name="golden-2025-q2")["ImageId"]
     ec2.terminate_instances(InstanceIds=[builder])
     _backdate_image(account, ids["unused_ami"], 150)
@@ -220,13 +222,16 @@ def _seed_rds(account: CustomerAccount, demo: DemoAccount, rds: Any, metrics: _M
 
     ids["orders_db"] = db("orders-db", "postgres", "db.m5.xlarge", tags={"Environment": "production"})
     ids["idle_db"] = db("reports-replica", "postgres", "db.m5.large", tags={"Environment": "production"})
-    ids["legacy_db"] = db("legacy-crm", "mysql", "db.m4.large", "8.0.35", tags={"Environment": "production"})
+    ids["legacy_db"] = db("legacy-crm", "mysql", "db.m4.large", "8.4.3", tags={"Environment": "production"})
     ids["extended_db"] = db("analytics-57", "mysql", "db.m5.large", "5.7.44", tags={"Environment": "production"})
     ids["io1_db"] = db("ledger-db", "postgres", "db.m5.large", StorageType="io1", AllocatedStorage=400, Iops=3000,
                        tags={"Environment": "production"})
     ids["qa_db"] = db("qa-db", "postgres", "db.m5.large", MultiAZ=True, tags={"Environment": "staging"})
-    rds.create_db_cluster(DBClusterIdentifier="events-aurora", Engine="aurora-postgresql", MasterUsername="dbadmin",
-                          MasterUserPassword=password)
+    rds.create_db_cluster(DBClusterIdentifier="events-aurora", Engine="aurora-postgresql", EngineVersion="16.4",
+                          MasterUsername="dbadmin", MasterUserPassword=password)
+    cluster = _rds(account).clusters["events-aurora"]
+    cluster.created -= timedelta(days=300)
+    cluster.cluster_create_time = cluster.created
     rds.create_db_instance(DBInstanceIdentifier="events-aurora-1", DBInstanceClass="db.r6g.large",
                            Engine="aurora-postgresql", DBClusterIdentifier="events-aurora")
     _backdate_db(account, "events-aurora-1", 300)
@@ -272,7 +277,7 @@ def _seed_ecs(account: CustomerAccount, demo: DemoAccount, session: Any, ec2: An
         metrics.put("AWS/ECS", "CPUUtilization", {"ClusterName": "apps", "ServiceName": service}, cpu)
     # An EC2-backed cluster whose only container instance has run nothing for three weeks.
     ecs.create_cluster(clusterName="batch")
-    ids["batch_node"] = _run(ec2, "batch-node-1", "m5.large", Environment="production")
+    ids["batch_node"] = _run(account, ec2, "batch-node-1", "m5.large", Environment="production")
     document = json.dumps({"instanceId": ids["batch_node"], "region": REGION, "accountId": account.account_id})
     arn = ecs.register_container_instance(cluster="batch", instanceIdentityDocument=document)[
         "containerInstance"]["containerInstanceArn"]
@@ -345,6 +350,10 @@ def _backdate_image(account: CustomerAccount, image_id: str, days: float) -> Non
         _ = mapping
 
 
+def _launched_ago(account: CustomerAccount, instance_id: str, days: float) -> None:
+    _ec2(account).get_instance(instance_id).launch_time -= timedelta(days=days)
+
+
 def _stopped_since(account: CustomerAccount, instance_id: str, when: datetime) -> None:
     instance = _ec2(account).get_instance(instance_id)
     instance._reason = f"User initiated ({when.strftime('%Y-%m-%d %H:%M:%S')} GMT)"
@@ -379,19 +388,188 @@ def _ecs(account: CustomerAccount) -> Any:
     return ecs_backends[account.account_id][REGION]
 
 
+def _services(account: CustomerAccount, cluster: str) -> Any:
+    for pair, service in _ecs(account).services.items():  # keyed "cluster:service"
+        cluster_name, _, name = pair.partition(":")
+        if cluster_name == cluster:
+            yield name, service
+
+
 def _backdate_services(account: CustomerAccount, cluster: str, days: float) -> None:
-    for (cluster_name, _), service in _ecs(account).services.items():
-        if cluster_name.endswith(cluster):
-            service.createdAt -= timedelta(days=days)
+    """moto's services carry no creation time; AWS's do (createdAt): give them one, ``days`` ago."""
+    for _, service in _services(account, cluster):
+        service.created_at = datetime.now(UTC) - timedelta(days=days)
 
 
 def _set_running(account: CustomerAccount, cluster: str, counts: dict[str, int]) -> None:
     """moto starts no tasks for a service: set the running count AWS would report."""
-    for (cluster_name, name), service in _ecs(account).services.items():
-        if cluster_name.endswith(cluster) and name in counts:
+    for name, service in _services(account, cluster):
+        if name in counts:
             service.running_count = counts[name]
+            service.pending_count = 0
 
 
 def _backdate_container_instances(account: CustomerAccount, cluster: str, days: float) -> None:
     for instance in _ecs(account).container_instances.get(cluster, {}).values():
         instance.registered_at -= timedelta(days=days)
+
+
+# -- cost data, commitments and the APIs moto lacks, served by the front --------------------------------
+def _rec(demo: DemoAccount, n: int, resource_id: str, arn: str, resource_type: str, action: str, savings: float,
+         cost: float, current: str, recommended: str, effort: str, restart: bool, rollback: bool,
+         account: str | None = None, region: str = REGION) -> dict[str, Any]:
+    return {
+        "recommendationId": f"rec-demo-{n:04d}", "accountId": account or demo.account_id, "region": region,
+        "resourceId": resource_id, "resourceArn": arn, "currentResourceType": resource_type,
+        "recommendedResourceType": resource_type, "estimatedMonthlySavings": savings,
+        "estimatedSavingsPercentage": round(100 * savings / cost, 1) if cost else 0.0,
+        "estimatedMonthlyCost": cost, "currencyCode": "USD", "implementationEffort": effort, "restartNeeded": restart,
+        "rollbackPossible": rollback, "actionType": action, "currentResourceSummary": current,
+        "recommendedResourceSummary": recommended,
+        "lastRefreshTimestamp": (demo.now - timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "recommendationLookbackPeriodInDays": 14, "source": "ComputeOptimizer",
+    }
+
+
+def coh_recommendations(demo: DemoAccount) -> list[dict[str, Any]]:
+    """Cost Optimization Hub's answer for the demo: AWS's own figures, naming the demo's resources.
+
+    Six overlap native findings with the same action (merged: both sources), one names a
+    resource FinOps Pack does not inventory (a finding of its own), two are commitment purchases
+    (overlapping: one counted), and two are outside the review (another account; an unscanned
+    region) and are left out.
+    """
+    acct, ids = demo.account_id, demo.ids
+
+    def ec2_arn(kind: str, key: str) -> str:
+        return f"arn:aws:ec2:{REGION}:{acct}:{kind}/{ids[key]}"
+
+    return [
+        _rec(demo, 1, ids["api_worker"], ec2_arn("instance", "api_worker"), "Ec2Instance", "Rightsize", 135.78, 271.56,
+             "m5.2xlarge", "m5.xlarge", "Medium", True, True),
+        _rec(demo, 2, ids["idle_bastion"], ec2_arn("instance", "idle_bastion"), "Ec2Instance", "Stop", 29.20, 29.20,
+             "t3.medium", "Stop", "Low", True, True),
+        _rec(demo, 3, ids["unattached_volume"], ec2_arn("volume", "unattached_volume"), "EbsVolume", "Delete", 9.50,
+             9.50, "100 GiB gp2", "Delete", "VeryLow", False, False),
+        _rec(demo, 4, "legacy-crm", f"arn:aws:rds:{REGION}:{acct}:db:legacy-crm", "RdsDbInstance", "Upgrade", 9.49,
+             248.20, "db.m4.large MySQL", "db.m5.large MySQL", "Medium", True, True),
+        _rec(demo, 5, f"arn:aws:lambda:{REGION}:{acct}:function:image-resizer",
+             f"arn:aws:lambda:{REGION}:{acct}:function:image-resizer", "LambdaFunction", "MigrateToGraviton", 3.40,
+             18.25, "x86_64, 1024 MB", "arm64, 1024 MB", "Low", False, True),
+        _rec(demo, 6, "apps/legacy-sync", f"arn:aws:ecs:{REGION}:{acct}:service/apps/legacy-sync", "EcsService",
+             "ScaleIn", 17.50, 17.99, "1 task, 0.5 vCPU, 1 GB", "0 tasks", "Low", False, True),
+        _rec(demo, 7, "sessions", f"arn:aws:dynamodb:{REGION}:{acct}:table/sessions", "DynamoDBTable", "Rightsize",
+             22.40, 64.00, "provisioned 200 RCU / 100 WCU", "on-demand capacity", "Low", False, True),
+        _rec(demo, 8, acct, f"arn:aws:savingsplans::{acct}:savingsplan/recommended", "ComputeSavingsPlans",
+             "PurchaseSavingsPlans", 96.36, 730.00, "$1.00/hour On-Demand spend", "$0.72/hour, 1 year, No Upfront",
+             "VeryLow", False, False, region="global"),
+        _rec(demo, 9, acct, f"arn:aws:ec2:{REGION}:{acct}:reserved-instances/recommended", "Ec2ReservedInstances",
+             "PurchaseReservedInstances", 61.32, 280.32, "4 x m5.large On-Demand", "4 x m5.large, 1 year, No Upfront",
+             "VeryLow", False, False),
+        _rec(demo, 10, "i-0otheraccount000", f"arn:aws:ec2:{REGION}:{OTHER_ACCOUNT}:instance/i-0otheraccount000",
+             "Ec2Instance", "Stop", 70.08, 70.08, "m5.large", "Stop", "Low", True, True, account=OTHER_ACCOUNT),
+        _rec(demo, 11, "vol-0saopaulo0000000", f"arn:aws:ec2:sa-east-1:{acct}:volume/vol-0saopaulo0000000",
+             "EbsVolume", "Delete", 15.20, 15.20, "100 GiB gp2", "Delete", "VeryLow", False, False, region="sa-east-1"),
+    ]
+
+
+def resource_costs(demo: DemoAccount) -> list[tuple[str, str, float]]:
+    """(service, resource id, cost per day) for 14 days: what resource-level Cost Explorer reports."""
+    acct, ids = demo.account_id, demo.ids
+    return [
+        ("EC2 - Other", ids["unattached_volume"], 0.20),  # 14 x 0.20 = $2.80: run rate $6.08 caps the $10.00
+        ("EC2 - Other", f"arn:aws:ec2:{REGION}:{acct}:natgateway/{ids['idle_nat']}", 1.08),  # caps the NAT
+        ("Amazon Elastic Compute Cloud - Compute", ids["api_worker"], 9.216),
+        ("AWS Lambda", f"arn:aws:lambda:{REGION}:{acct}:function:image-resizer", 0.60),
+        ("Amazon Relational Database Service", f"arn:aws:rds:{REGION}:{acct}:db:orders-db", 8.544),
+    ]
+
+
+def _resources_fixture(demo: DemoAccount) -> dict[str, Any]:
+    end = demo.now.date()
+    days = [end - timedelta(days=n) for n in range(14, 0, -1)]
+    rows = resource_costs(demo)
+    pages = []
+    for half in (days[:7], days[7:]):
+        pages.append({
+            "GroupDefinitions": [{"Type": "DIMENSION", "Key": "SERVICE"}, {"Type": "DIMENSION", "Key": "RESOURCE_ID"}],
+            "DimensionValueAttributes": [],
+            "ResultsByTime": [
+                {"TimePeriod": {"Start": day.isoformat(), "End": (day + timedelta(days=1)).isoformat()}, "Total": {},
+                 "Estimated": False,
+                 "Groups": [{"Keys": [service, resource], "Metrics": {"UnblendedCost": {
+                     "Amount": f"{cost:.3f}", "Unit": "USD"}}} for service, resource, cost in rows]}
+                for day in half
+            ],
+        })
+    return {"pages": pages}
+
+
+def commitments(demo: DemoAccount) -> dict[str, dict[str, Any]]:
+    """Reserved Instances and a Savings Plan ending soon (served by the front: moto lacks these APIs)."""
+    acct, now = demo.account_id, demo.now
+    year, three_years = 365 * 86400, 3 * 365 * 86400
+
+    def stamp(days: float) -> str:
+        return (now + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    return {
+        f"ec2:DescribeReservedInstances?region={REGION}": {"pages": [{"ReservedInstances": [{
+            "ReservedInstancesId": "ri-0demo-m5large-2025", "InstanceType": "m5.large", "InstanceCount": 4,
+            "ProductDescription": "Linux/UNIX", "State": "active", "Start": stamp(-340), "End": stamp(25),
+            "Duration": year, "OfferingClass": "standard", "OfferingType": "No Upfront", "Scope": "Region",
+            "InstanceTenancy": "default", "FixedPrice": 0.0, "UsagePrice": 0.0, "CurrencyCode": "USD",
+            "RecurringCharges": [{"Frequency": "Hourly", "Amount": 0.06}],
+        }]}]},
+        f"rds:DescribeReservedDBInstances?region={REGION}": {"pages": [{"ReservedDBInstances": [{
+            "ReservedDBInstanceId": "orders-db-ri-2023", "ReservedDBInstancesOfferingId": "demo-offering",
+            "ReservedDBInstanceArn": f"arn:aws:rds:{REGION}:{acct}:ri:orders-db-ri-2023",
+            "DBInstanceClass": "db.m5.xlarge", "ProductDescription": "postgresql", "MultiAZ": False,
+            "DBInstanceCount": 1, "StartTime": stamp(-1055), "Duration": three_years, "State": "active",
+            "OfferingType": "All Upfront", "FixedPrice": 5600.0, "UsagePrice": 0.0, "CurrencyCode": "USD",
+            "RecurringCharges": [],
+        }]}]},
+        "savingsplans:DescribeSavingsPlans": {"pages": [{"savingsPlans": [{
+            "savingsPlanId": "sp-0demo-compute-2023",
+            "savingsPlanArn": f"arn:aws:savingsplans::{acct}:savingsplan/sp-0demo-compute-2023",
+            "savingsPlanType": "Compute", "paymentOption": "No Upfront", "commitment": "0.5",
+            "upfrontPaymentAmount": "0.0", "recurringPaymentAmount": "0.5", "currency": "USD",
+            "start": stamp(-1045), "end": stamp(50), "state": "active", "termDurationInSeconds": three_years,
+            "productTypes": ["EC2", "Fargate", "Lambda"],
+        }]}]},
+        f"lambda:ListProvisionedConcurrencyConfigs?region={REGION}&FunctionName=checkout-api": {"pages": [{
+            "ProvisionedConcurrencyConfigs": [{
+                "FunctionArn": f"arn:aws:lambda:{REGION}:{acct}:function:checkout-api:live",
+                "RequestedProvisionedConcurrentExecutions": 10, "AllocatedProvisionedConcurrentExecutions": 10,
+                "AvailableProvisionedConcurrentExecutions": 10, "Status": "READY",
+                "LastModified": (now - timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+            }],
+        }]},
+    }
+
+
+def load_demo_cost_data(local_aws: Any, demo: DemoAccount) -> dict[str, Any]:
+    """Spend (the demo's Cost Explorer file), COH, resource-level costs and commitments for the demo."""
+    from finops.sandbox.cost_fixtures import demo_costs, load_costs
+
+    data = demo_costs(demo.account_id, demo.now.date())
+    recs = coh_recommendations(demo)
+    in_scope = [r for r in recs if r["accountId"] == demo.account_id and r["region"] in (REGION, "global")]
+    by_action: dict[str, list[dict[str, Any]]] = {}
+    for rec in in_scope:
+        by_action.setdefault(rec["actionType"], []).append(rec)
+    commitment_actions = ("PurchaseSavingsPlans", "PurchaseReservedInstances")
+    deduped = sum(r["estimatedMonthlySavings"] for r in in_scope if r["actionType"] not in commitment_actions)
+    deduped += max(r["estimatedMonthlySavings"] for r in in_scope if r["actionType"] in commitment_actions)
+    data["fixtures"].update({
+        "CostOptimizationHubService.ListRecommendations": {"pages": [{"items": recs[:6]}, {"items": recs[6:]}]},
+        "CostOptimizationHubService.ListRecommendationSummaries": {"pages": [{
+            "items": [{"group": action, "estimatedMonthlySavings": round(sum(r["estimatedMonthlySavings"] for r in rs), 2),
+                       "recommendationCount": len(rs)} for action, rs in sorted(by_action.items())],
+            "groupBy": "ActionType", "estimatedTotalDedupedSavings": round(deduped, 2), "currencyCode": "USD",
+        }]},
+        "AWSInsightsIndexService.GetCostAndUsageWithResources": _resources_fixture(demo),
+    })
+    load_costs(local_aws, demo.account_id, data)
+    local_aws.load_fixtures(commitments(demo), demo.account_id)
+    return data

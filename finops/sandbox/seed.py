@@ -91,13 +91,14 @@ def backdate_volume(account: CustomerAccount, region: str, volume_id: str, days:
     volume.create_time = volume.create_time - timedelta(days=days)
 
 
-# What seed_demo_waste leaves behind, with the monthly savings the report must show.
+# What seed_demo_waste leaves behind: (check, region) -> the priced quantities of its one finding.
+# Tests turn these into dollars with the catalogue's own entries (tests/helpers.py: expected_waste).
 DEMO_WASTE = {
-    ("ec2_ebs_volume_unattached", "us-east-1"): Decimal("10.00"),  # 100 GiB gp2 x $0.10
-    ("ec2_eip_unassociated", "us-east-1"): Decimal("3.65"),  # $0.005/h x 730 h
-    ("ec2_ebs_volume_unattached", "eu-west-1"): Decimal("17.60"),  # 200 GiB gp3 x $0.088
-    ("ec2_ebs_volume_unattached", "us-west-2"): Decimal("71.25"),  # io1: 50 x 0.125 + 1000 x 0.065
-    ("ec2_eip_unassociated", "ap-southeast-2"): Decimal("3.65"),
+    ("ec2_ebs_volume_unattached", "us-east-1"): (("ebs.gp2.storage", 100),),  # 100 GiB gp2
+    ("ec2_eip_unassociated", "us-east-1"): (("vpc.public_ipv4.idle", 730),),
+    ("ec2_ebs_volume_unattached", "eu-west-1"): (("ebs.gp3.storage", 200),),  # 200 GiB gp3
+    ("ec2_ebs_volume_unattached", "us-west-2"): (("ebs.io1.storage", 50), ("ebs.io1.iops", 1000)),
+    ("ec2_eip_unassociated", "ap-southeast-2"): (("vpc.public_ipv4.idle", 730),),
 }
 
 
@@ -110,7 +111,11 @@ def seed_demo_waste(account: CustomerAccount) -> dict[str, list[str]]:
                                            TagSpecifications=[{"ResourceType": "volume", "Tags": [
                                                {"Key": "Name", "Value": "old-build-cache"}]}])["VolumeId"])
     ids["waste"].append(east.allocate_address(Domain="vpc")["AllocationId"])
-    instance = east.run_instances(ImageId="ami-12345678", InstanceType="t3.micro", MinCount=1, MaxCount=1)
+    # In use, and already as cheap as it gets (Graviton, gp3 root volume): no check flags it.
+    instance = east.run_instances(
+        ImageId="ami-12345678", InstanceType="t4g.micro", MinCount=1, MaxCount=1,
+        BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 8, "VolumeType": "gp3"}}],
+    )
     instance_id = instance["Instances"][0]["InstanceId"]
     used = east.allocate_address(Domain="vpc")["AllocationId"]
     east.associate_address(AllocationId=used, InstanceId=instance_id)

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from finops.checks.merge import merge
-from finops.models import COH, NATIVE
+from finops.models import COH, NATIVE, Coverage
 from tests.checks.kit import ACCOUNT, coh, context, instance, item, one, run, volume
 
 
@@ -33,7 +33,16 @@ def test_each_action_becomes_a_finding_with_cohs_figures(check_id, action):
     (coh("i-1", "Rightsize", "5", region="sa-east-1"), False),  # a region this review did not scan
 ])
 def test_recommendations_are_filtered_to_the_reviewed_scope(rec, flagged):
-    assert bool(run(context([], recommendations=[rec]), "coh_rightsize")) is flagged
+    assert bool(run(context([instance("i-1")], recommendations=[rec]), "coh_rightsize")) is flagged
+
+
+def test_a_recommendation_for_a_resource_gone_since_is_left_out():
+    """COH refreshes daily: an instance it names that the (fully read) inventory no longer has is gone."""
+    rec = coh("i-deleted", "Stop", "30")
+    assert run(context([instance("i-1")], recommendations=[rec]), "coh_stop") == []
+    # ... unless the inventory of that type could not be read there: then COH's word is all there is
+    unread = [Coverage("ec2.instances", "us-east-1", "access_denied"), Coverage("coh.recommendations", "global")]
+    assert run(context([], recommendations=[rec], coverage=unread), "coh_stop")
 
 
 def test_a_resource_not_in_the_inventory_keeps_cohs_ids():
@@ -69,5 +78,5 @@ def test_same_resource_same_action_merges_with_the_native_finding():
 
 
 def test_non_usd_figures_are_not_counted():
-    finding = one(context([], recommendations=[coh("i-1", "Stop", "5", currency="EUR")]), "coh_stop")
+    finding = one(context([instance("i-1")], recommendations=[coh("i-1", "Stop", "5", currency="EUR")]), "coh_stop")
     assert finding.monthly_savings is None and "EUR" in finding.price_note
