@@ -14,11 +14,17 @@ from pathlib import Path
 
 from finops.config import Settings
 from finops.errors import FinopsError
+from finops.lifecycle import FinishOrGiveUp, Stopping, handle_stop_signals
 from finops.logs import setup_logging
 
 log = logging.getLogger("finops.cli")
 
 DEMO_LATENCY_MS = 120
+SCAN_STOPPED_EXIT = 3  # `scan` stopped by SIGTERM/SIGINT before its report was written
+SCAN_STOPPED_MESSAGE = (
+    "finops-pack: the scan was stopped before it finished (SIGTERM or Ctrl+C), so no report was written. "
+    "Nothing was changed in the account. Run the command again."
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="run the web app (with embedded Redis and worker unless FINOPS_REDIS_URL is set)")
     worker = sub.add_parser("worker", help="run an RQ worker against FINOPS_REDIS_URL")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    worker.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # embedded: stop when serve dies
     scan = sub.add_parser("scan", help="scan one account now, without web or Redis")
     scan.add_argument("--role-arn", required=True)
     scan.add_argument("--external-id", required=True)
@@ -56,17 +63,45 @@ def main(argv: list[str] | None = None) -> int:
     except FinopsError as error:
         print(f"finops-pack: {error.customer_message}", file=sys.stderr)
         return 2
+    except Stopping:
+        return 0  # SIGTERM or SIGINT, and everything we started is stopped
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    from rq import Worker
+    from redis.exceptions import RedisError
 
+    from finops.lifecycle import watch_parent
     from finops.queue import redis_connection
+    from finops.worker import ReviewWorker
 
+    handle_stop_signals()  # until RQ's own handlers (ReviewWorker's) take over in work()
     connection = redis_connection(settings)
-    worker = Worker([settings.queue_name], connection=connection)
-    worker.work(burst=args.burst, with_scheduler=False, logging_level=settings.log_level)
+    _requeue_lost_reviews(settings)
+    worker = ReviewWorker([settings.queue_name], connection=connection, settings=settings)
+    if args.parent_pid:
+        watch_parent(args.parent_pid, worker.on_parent_death)
+    try:
+        worker.work(burst=args.burst, with_scheduler=False, logging_level=settings.log_level)
+    except RedisError as error:
+        if not worker.stopping:
+            raise
+        log.warning("worker state=stopped redis=unreachable error=%s", error)  # its Redis stopped first
     return 0
+
+
+def _requeue_lost_reviews(settings: Settings) -> None:
+    from redis.exceptions import RedisError
+
+    from finops.db import connect
+    from finops.queue import requeue_lost_reviews
+
+    try:
+        requeued = requeue_lost_reviews(settings, connect(settings.db_path))
+    except RedisError as error:  # the web app still starts; submitting will say the queue is down
+        log.warning("requeue state=skipped redis=unreachable error=%s", error)
+        return
+    for review_id in requeued:
+        log.warning("review=%s state=requeued reason=queued-in-sqlite-but-not-in-redis", review_id[:6])
 
 
 def cmd_purge(settings: Settings, _args: argparse.Namespace) -> int:
@@ -107,6 +142,7 @@ def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
 
     from finops.checks.thresholds import read_overrides
 
+    stop = FinishOrGiveUp(settings.shutdown_grace, SCAN_STOPPED_MESSAGE, SCAN_STOPPED_EXIT)
     regions = [r.strip() for r in args.regions.split(",") if r.strip()]
     overrides = read_overrides(args.thresholds, "--thresholds") if args.thresholds else {}
     result = run_scan(
@@ -117,6 +153,7 @@ def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
     review = reviews.create_review(db, settings)
     db.execute("update reviews set status = 'running', role_arn = ? where id = ?", [args.role_arn, review["id"]])
     reviews.store_result(db, review["id"], result)
+    stop.finishing()
     model = build_report(db, reviews.get_review(db, review["id"]))
     text = to_json(model) if args.format == "json" else to_markdown(model)
     if args.output:
@@ -128,28 +165,61 @@ def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
-    supervisor = redis_handle = None
-    if not settings.redis_url:
-        from finops.embedded import WorkerSupervisor, start_embedded_redis
+    """The web app; without FINOPS_REDIS_URL also its own Redis and worker, stopped in order.
 
-        redis_handle, url = start_embedded_redis(settings.db_path.parent / "redis")
-        os.environ["FINOPS_REDIS_URL"] = url
-        settings = replace(settings, redis_url=url)
-        supervisor = WorkerSupervisor({"FINOPS_REDIS_URL": url}).start()
-        threading.Thread(target=_purge_hourly, daemon=True, name="retention").start()
-        log.info("embedded mode: redis=%s worker pid=%s", url, supervisor.process.pid if supervisor.process else None)
-    from finops.web import create_app
+    SIGTERM/SIGINT: the web server closes its socket, the worker stops (a running scan gets
+    FINOPS_SHUTDOWN_GRACE seconds, then its review says it was interrupted), Redis shuts down,
+    exit 0. A second signal kills the worker and Redis at once.
+    """
+    from finops.embedded import EmbeddedRedis, WorkerSupervisor
 
-    app = create_app(settings)
-    print(f"FinOps Pack is running at {settings.base_url}/", flush=True)
+    redis: EmbeddedRedis | None = None
+    supervisor: WorkerSupervisor | None = None
+
+    def stop_now() -> None:
+        if supervisor:
+            supervisor.kill()
+        if redis:
+            redis.kill()
+
+    handle_stop_signals(on_force=stop_now)
     try:
+        if not settings.redis_url:
+            redis = EmbeddedRedis(settings.db_path.parent / "redis")  # named before it starts: the
+            redis.start()  # `finally` below stops what a signal interrupts half-started
+            os.environ["FINOPS_REDIS_URL"] = redis.url
+            settings = replace(settings, redis_url=redis.url)
+            _interrupt_orphaned_scans(settings)
+            _requeue_lost_reviews(settings)
+            supervisor = WorkerSupervisor({"FINOPS_REDIS_URL": redis.url})
+            supervisor.start()
+            threading.Thread(target=_purge_hourly, daemon=True, name="retention").start()
+            log.info("embedded mode: redis=%s worker pid=%s", redis.url,
+                     supervisor.process.pid if supervisor.process else None)
+        else:
+            _requeue_lost_reviews(settings)
+        from finops.web import create_app
+
+        app = create_app(settings)
+        print(f"FinOps Pack is running at {settings.base_url}/", flush=True)
         app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)
     finally:
         if supervisor:
-            supervisor.stop()
-        if redis_handle is not None:
-            redis_handle.shutdown()
+            supervisor.stop(timeout=settings.shutdown_grace + 10)
+            _interrupt_orphaned_scans(settings)  # had the worker no time to say so itself
+        if redis:
+            redis.stop()
     return 0
+
+
+def _interrupt_orphaned_scans(settings: Settings) -> None:
+    """Embedded mode: no scanner but ours uses this database, and ours is not running."""
+    from finops import reviews
+    from finops.db import connect
+    from finops.errors import ScanInterrupted
+
+    for review_id in reviews.interrupt_running(connect(settings.db_path), ScanInterrupted("no embedded worker")):
+        log.warning("review=%s state=failed code=scan_interrupted reason=embedded-worker-gone", review_id[:6])
 
 
 def _wait_for_port(host: str, port: int, timeout: float = 30) -> None:
@@ -184,6 +254,7 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     from finops.sandbox.demo_account import load_demo_cost_data, seed_demo_account
     from finops.sandbox.server import LocalAWS
 
+    handle_stop_signals()  # a stop while seeding: the local AWS lives in this process and ends with it
     local = LocalAWS().start()
     local.set_faults(latency_ms=DEMO_LATENCY_MS)  # a realistic round trip, so the scan is watchable
     os.environ.update(local.env())  # standard AWS settings: the app and its worker use them as-is

@@ -59,6 +59,7 @@ class Settings:
     scan_concurrency: int = 16
     scan_timeout: int = 1800
     heartbeat_timeout: int = 45
+    shutdown_grace: int = 5
     regions: tuple[str, ...] = ()
     aws_max_attempts: int = 8
     template_url: str | None = None
@@ -85,6 +86,7 @@ class Settings:
             scan_concurrency=_int(env, "FINOPS_SCAN_CONCURRENCY", 16, minimum=1),
             scan_timeout=_int(env, "FINOPS_SCAN_TIMEOUT", 1800, minimum=60),
             heartbeat_timeout=_int(env, "FINOPS_HEARTBEAT_TIMEOUT", 45, minimum=2),
+            shutdown_grace=_int(env, "FINOPS_SHUTDOWN_GRACE", 5),
             regions=_list(env, "FINOPS_REGIONS"),
             aws_max_attempts=_int(env, "FINOPS_AWS_MAX_ATTEMPTS", 8, minimum=1),
             template_url=env.get("FINOPS_TEMPLATE_URL") or None,

@@ -118,6 +118,14 @@ class WorkerLost(FinopsError):
     )
 
 
+class ScanInterrupted(FinopsError):
+    code = "scan_interrupted"
+    customer_message = (
+        "The scan was interrupted because the server was stopping. Nothing was changed in your account. "
+        "Start the scan again: it starts from the beginning."
+    )
+
+
 class ReviewNotFound(FinopsError):
     code = "not_found"
     customer_message = "This review does not exist, or it has expired and was deleted."

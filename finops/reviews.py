@@ -309,15 +309,34 @@ def _store_costs(db: sqlite_utils.Database, review_id: str, result: ScanResult) 
     })
 
 
-def fail(db: sqlite_utils.Database, review_id: str, error: FinopsError) -> None:
+def fail(db: sqlite_utils.Database, review_id: str, error: FinopsError, attempt: int | None = None) -> None:
+    """Fail an active review. With ``attempt``, only that attempt: a late word about an earlier
+    job (an RQ callback, a stopped worker) must not fail the customer's retry."""
+    sql = (
+        "update reviews set status = ?, error_code = ?, error_message = ?, finished_at = ? "  # noqa: S608
+        f"where id = ? and status in ({','.join('?' * len(ACTIVE_STATUSES))})"
+    )
+    args: list[Any] = [FAILED, error.code, error.customer_message, iso(utcnow()), review_id, *ACTIVE_STATUSES]
+    if attempt is not None:
+        sql += " and attempt = ?"
+        args.append(attempt)
     with atomic(db):
-        changed = db.execute(
-            "update reviews set status = ?, error_code = ?, error_message = ?, finished_at = ? "  # noqa: S608
-            f"where id = ? and status in ({','.join('?' * len(ACTIVE_STATUSES))})",
-            [FAILED, error.code, error.customer_message, iso(utcnow()), review_id, *ACTIVE_STATUSES],
-        ).rowcount
+        changed = db.execute(sql, args).rowcount
         if changed:
             add_step(db, review_id, error.customer_message, "error")
+
+
+def queued(db: sqlite_utils.Database) -> list[dict]:
+    """Reviews waiting for a scanner: (id, attempt) is their job's identity in the queue."""
+    return list(db.query("select id, attempt from reviews where status = ? order by submitted_at", [QUEUED]))
+
+
+def interrupt_running(db: sqlite_utils.Database, error: FinopsError) -> list[str]:
+    """Fail every running review: for a start-up that knows no scanner of its own survived."""
+    running = [r["id"] for r in db.query("select id from reviews where status = ?", [RUNNING])]
+    for review_id in running:
+        fail(db, review_id, error)
+    return running
 
 
 def reap_if_stale(db: sqlite_utils.Database, review: dict, settings: Settings, now: datetime | None = None) -> dict:

@@ -11,6 +11,7 @@ from finops import reviews
 from finops.config import Settings
 from finops.db import connect
 from finops.errors import FinopsError, WorkerLost
+from finops.queue import attempt_of
 from finops.scan import run_scan
 
 log = logging.getLogger(__name__)
@@ -63,4 +64,5 @@ def on_review_job_failed(job: Any, connection: Any, exc_type: Any, exc_value: An
     """RQ failure callback (job timeout, work-horse killed): the customer gets a sentence."""
     review_id = job.args[0]
     settings = Settings.from_env()
-    reviews.fail(connect(settings.db_path), review_id, WorkerLost(f"rq job failed: {exc_type}"))
+    reviews.fail(connect(settings.db_path), review_id, WorkerLost(f"rq job failed: {exc_type}"),
+                 attempt=attempt_of(job.id))

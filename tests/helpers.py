@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 from decimal import Decimal
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
@@ -56,3 +61,70 @@ def expected_waste(regions: tuple[str, ...] | None = None) -> dict[tuple[str, st
             total = sum(Decimal(prices[key]["regions"][region]["usd"]) * quantity for key, quantity in lines)
             out[(check_id, region)] = total.quantize(Decimal("0.01"))
     return out
+
+
+# --- processes (Linux /proc): what a test started, and whether it is still alive -----------------
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    ppid: int
+    started: int  # clock ticks after boot: with the pid, the identity of one process (pids are reused)
+    state: str
+    cmdline: str
+    environ: frozenset[bytes]
+
+    def __str__(self) -> str:
+        return f"pid={self.pid} ppid={self.ppid} {self.cmdline[:200]}"
+
+
+def process_table() -> dict[int, Proc]:
+    """Every process we may inspect, zombies excluded (they hold nothing and cannot be killed)."""
+    table = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry.name}/stat").read_text()
+            cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes()
+            try:
+                environ = frozenset(Path(f"/proc/{entry.name}/environ").read_bytes().split(b"\0"))
+            except PermissionError:
+                environ = frozenset()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue  # it just ended, or it is not ours to look at
+        fields = stat.rsplit(")", 1)[1].split()  # the command name in (...) may contain spaces
+        if fields[0] == "Z":
+            continue
+        pid = int(entry.name)
+        table[pid] = Proc(pid, int(fields[1]), int(fields[19]), fields[0],
+                          cmdline.replace(b"\0", b" ").decode(errors="replace").strip(), environ)
+    return table
+
+
+def descendants(pid: int, table: dict[int, Proc] | None = None) -> list[Proc]:
+    table = process_table() if table is None else table
+    children: dict[int, list[Proc]] = {}
+    for proc in table.values():
+        children.setdefault(proc.ppid, []).append(proc)
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child.pid)
+    return found
+
+
+def still_alive(procs: Iterable[Proc]) -> list[Proc]:
+    table = process_table()
+    return [p for p in procs if p.pid in table and table[p.pid].started == p.started]
+
+
+def wait_until_gone(procs: Iterable[Proc], timeout: float) -> list[Proc]:
+    """The processes of ``procs`` still alive after ``timeout`` seconds (none, we hope)."""
+    procs = list(procs)
+    deadline = time.monotonic() + timeout
+    while True:
+        left = still_alive(procs)
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)

@@ -1,4 +1,5 @@
-"""The README's first command: `finops-pack demo` runs the product and a review to its report."""
+"""The README's first command: `finops-pack demo` runs the product and a review to its report,
+and stops (SIGTERM, or SIGKILL) without leaving its worker or Redis running."""
 
 from __future__ import annotations
 
@@ -8,16 +9,20 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from decimal import Decimal
 
+from finops import reviews
+from finops.db import connect
 from finops.sandbox import seed
 from tests.conftest import free_port
+from tests.helpers import descendants, wait_until_gone
 
 
-def test_demo_runs_a_review_to_a_report_with_the_seeded_waste(tmp_path):
-    port = free_port()
+def start_demo(tmp_path, port: int) -> tuple[subprocess.Popen, str]:
+    """The demo command as a user runs it; returns it and its review's URL once it printed it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FINOPS_"))}
     env.update({"FINOPS_PORT": str(port), "FINOPS_DB_PATH": str(tmp_path / "demo.db"), "PYTHONUNBUFFERED": "1"})
     proc = subprocess.Popen(
@@ -25,16 +30,28 @@ def test_demo_runs_a_review_to_a_report_with_the_seeded_waste(tmp_path):
         text=True, start_new_session=True,
     )
     output: list[str] = []
+    deadline = time.time() + 120
     try:
-        deadline = time.time() + 120
-        url = None
-        while url is None:
+        while True:
             assert time.time() < deadline, "".join(output[-40:])
             line = proc.stdout.readline()
             assert line or proc.poll() is None, "demo exited:\n" + "".join(output[-40:])
             output.append(line)
             found = re.search(r"Demo review running: (http://127\.0\.0\.1:\d+/reviews/[\w-]+)", line)
-            url = found.group(1) if found else None
+            if found:
+                # Keep reading, so the demo never blocks on a full pipe.
+                threading.Thread(target=proc.stdout.read, daemon=True).start()
+                return proc, found.group(1)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+
+
+def test_demo_runs_a_review_to_a_report_with_the_seeded_waste(tmp_path):
+    port = free_port()
+    proc, url = start_demo(tmp_path, port)
+    try:
         started = time.time()
         token = None
         while token is None:
@@ -45,12 +62,44 @@ def test_demo_runs_a_review_to_a_report_with_the_seeded_waste(tmp_path):
             time.sleep(0.5)
         report = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/r/{token}.json", timeout=10).read())  # noqa: S310
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        children = descendants(proc.pid)  # its Redis and its worker
+        os.killpg(proc.pid, signal.SIGTERM)  # a terminal's Ctrl+C, a supervisor's stop
         try:
-            proc.wait(timeout=20)
+            code = proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            code = None
     assert report["account_id"] == seed.CUSTOMER_ACCOUNT
     got = {(f["check_id"], f["region"]): Decimal(f["monthly_savings"]) for f in report["findings"]}
     assert got == seed.DEMO_WASTE
     assert report["spend"]["by_month"] and report["scan_cost"]["requests"] <= 8
+    assert code == 0, "the demo did not stop cleanly on SIGTERM"
+    commands = " ".join(c.cmdline for c in children)
+    assert "redis-server" in commands and "finops.cli worker" in commands
+    assert wait_until_gone(children, timeout=3) == [], "left running after the demo stopped"
+
+
+def test_demo_killed_with_sigkill_takes_its_worker_scan_and_redis_with_it(tmp_path):
+    proc, url = start_demo(tmp_path, free_port())
+    try:
+        deadline = time.time() + 20
+        while not _scan_process(children := descendants(proc.pid)):
+            assert time.time() < deadline, f"no scan running under the demo: {children}"
+            time.sleep(0.1)
+        assert any("redis-server" in c.cmdline for c in children), children
+        proc.kill()  # as an out-of-memory kill would
+        proc.wait(timeout=10)
+        assert wait_until_gone(children, timeout=5) == [], "children outlived a SIGKILLed demo"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    # The worker saw its parent go and said so on the review before it exited.
+    review = reviews.get_review(connect(tmp_path / "demo.db"), url.rsplit("/", 1)[1])
+    assert (review["status"], review["error_code"]) == ("failed", "scan_interrupted")
+
+
+def _scan_process(children: list) -> bool:
+    """RQ's work-horse: forked by the worker, so its parent is the worker."""
+    workers = {c.pid for c in children if "finops.cli worker" in c.cmdline}
+    return any(c.ppid in workers for c in children)

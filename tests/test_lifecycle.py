@@ -139,3 +139,34 @@ def test_a_scan_nobody_picks_up_says_so_and_keeps_polling(client, settings, cust
     stale = client.get(f"/reviews/{review_id}/progress").get_data(as_text=True)
     assert "No scanner has picked this scan up yet" in stale
     assert 'hx-trigger="every 1s"' in stale  # it starts by itself once a worker runs
+
+
+def test_reviews_queued_in_sqlite_but_missing_from_redis_are_queued_again_once(settings):
+    from finops.queue import enqueue_review, job_id, requeue_lost_reviews
+
+    db = connect(settings.db_path)
+    held, lost, dropped = (reviews.create_review(db, settings)["id"] for _ in range(3))
+    for review_id in (held, lost, dropped):
+        db.execute("update reviews set status = 'queued', attempt = 1 where id = ?", [review_id])
+    queue = review_queue(settings)
+    enqueue_review(settings, held, 1)
+    enqueue_review(settings, dropped, 1)
+    queue.remove(job_id(dropped, 1))  # its record survived, its place in the queue did not
+
+    assert sorted(requeue_lost_reviews(settings, db)) == sorted([lost, dropped])
+    assert sorted(queue.job_ids) == sorted(job_id(r, 1) for r in (held, lost, dropped))
+    assert requeue_lost_reviews(settings, db) == []  # at every start, from every process: one job
+
+
+def test_a_late_failure_of_an_earlier_attempt_leaves_the_retry_alone(settings):
+    from finops.errors import WorkerLost
+    from finops.queue import attempt_of, job_id
+
+    db = connect(settings.db_path)
+    review_id = reviews.create_review(db, settings)["id"]
+    db.execute("update reviews set status = 'running', attempt = 2 where id = ?", [review_id])
+    assert attempt_of(job_id("a-b-c", 1)) == 1  # review ids may contain "-"
+    reviews.fail(db, review_id, WorkerLost("attempt 1's job failed late"), attempt=1)
+    assert reviews.get_review(db, review_id)["status"] == "running"
+    reviews.fail(db, review_id, WorkerLost("attempt 2's job failed"), attempt=2)
+    assert reviews.get_review(db, review_id)["status"] == "failed"

@@ -1,0 +1,115 @@
+"""``finops-pack worker``: RQ's forking worker, with a stop that fits in a supervisor's timeout.
+
+On SIGTERM or SIGINT the worker takes no new job (RQ's warm shutdown). A scan in progress gets
+FINOPS_SHUTDOWN_GRACE seconds to finish; after that, or on a second signal, the scan is stopped
+and its review fails with a sentence that tells the customer to start it again (a retry is a
+new job id, so it always runs). The work-horse ignores SIGTERM, so a signal sent to every process
+of a service (systemd's default) cannot cut a scan short behind the worker's back, and it dies
+with the worker if the worker is killed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from datetime import timedelta
+from types import FrameType
+from typing import Any
+
+from redis.exceptions import RedisError
+from rq import Worker
+from rq.exceptions import StopRequested
+from rq.job import Job
+from rq.utils import now
+
+from finops import reviews
+from finops.config import Settings
+from finops.db import connect
+from finops.errors import ScanInterrupted
+from finops.lifecycle import die_with_parent, die_with_parent_ready
+from finops.queue import attempt_of
+
+log = logging.getLogger(__name__)
+
+
+class ReviewWorker(Worker):
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.settings = settings
+        self._worker_pid = os.getpid()
+        die_with_parent_ready()
+        self._current_job: Job | None = None
+        self._interrupted_job_id: str | None = None
+        self._grace_timer: threading.Timer | None = None
+
+    # -- one job ---------------------------------------------------------------------------------
+    def execute_job(self, job: Job, queue: Any) -> None:
+        self._current_job = job
+        try:
+            super().execute_job(job, queue)
+        finally:
+            self._current_job = None
+            if self._interrupted_job_id == job.id:
+                self._interrupted_job_id = None
+                mark_interrupted(self.settings, job)
+
+    def setup_work_horse_signals(self) -> None:
+        super().setup_work_horse_signals()  # the horse ignores SIGINT (RQ)...
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # ...and SIGTERM: the worker decides when a scan stops
+        die_with_parent(signal.SIGKILL, parent_pid=self._worker_pid)
+
+    def interrupt_current_job(self) -> Job | None:
+        """Kill the work-horse now; its review is marked when RQ has reaped it (``execute_job``)."""
+        job = self._current_job
+        if job is None or not self.horse_pid:
+            return None
+        log.warning("review=%s state=interrupted reason=worker-stopping job=%s", job.args[0][:6], job.id)
+        self._interrupted_job_id = job.id
+        self._stopped_job_id = job.id  # RQ records the job as stopped, not as a failure to retry
+        self.kill_horse()
+        return job
+
+    # -- stopping --------------------------------------------------------------------------------
+    @property
+    def stopping(self) -> bool:
+        return self._stop_requested or self._shutdown_requested_date is not None
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        try:
+            super().request_stop(signum, frame)  # idle: raises StopRequested, and the loop ends
+        except RedisError as error:  # its Redis stopped first (a signal sent to every process)
+            log.warning("worker state=stopping redis=unreachable error=%s", error)
+            self._stop_requested = True
+            if self._current_job is None:
+                raise StopRequested() from None
+        # Busy: RQ would wait for the scan however long it takes; a supervisor will not.
+        grace = self.settings.shutdown_grace
+        log.info("worker state=stopping running-scan-grace=%ss", grace)
+        self._grace_timer = threading.Timer(grace, self.interrupt_current_job)
+        self._grace_timer.daemon = True
+        self._grace_timer.start()
+
+    def request_force_stop(self, signum: int, frame: FrameType | None) -> None:
+        started = self._shutdown_requested_date
+        if started and now() - started < timedelta(seconds=1):
+            return  # the same stop relayed twice (RQ's rule: a pool and a terminal both signal)
+        log.warning("worker state=stopping-now")
+        if self.interrupt_current_job() is not None:
+            self.wait_for_horse()
+        raise SystemExit(0)
+
+    def on_parent_death(self) -> None:
+        """The embedded server that started us is gone (and its Redis with it): stop at once."""
+        job = self.interrupt_current_job()
+        if job is not None:
+            mark_interrupted(self.settings, job)
+        os._exit(0)
+
+
+def mark_interrupted(settings: Settings, job: Job) -> None:
+    """Fail the job's review, if this attempt is still running, with a sentence to act on."""
+    review_id = job.args[0]
+    reviews.fail(connect(settings.db_path), review_id, ScanInterrupted(f"job {job.id} stopped"),
+                 attempt=attempt_of(job.id))
