@@ -136,11 +136,10 @@ def cmd_prices(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
     """The same pipeline as the web flow, synchronously; the report comes from a throwaway database."""
     from finops import reviews
+    from finops.checks.thresholds import read_overrides
     from finops.db import connect
     from finops.report import build_report, to_json, to_markdown
     from finops.scan import run_scan
-
-    from finops.checks.thresholds import read_overrides
 
     stop = FinishOrGiveUp(settings.shutdown_grace, SCAN_STOPPED_MESSAGE, SCAN_STOPPED_EXIT)
     regions = [r.strip() for r in args.regions.split(",") if r.strip()]

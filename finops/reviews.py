@@ -207,7 +207,8 @@ def store_result(db: sqlite_utils.Database, review_id: str, result: ScanResult) 
         checks = result.checks
         db["check_runs"].insert({
             "review_id": review_id, "evaluated_at": checks.evaluated_at, "thresholds": json.dumps(checks.thresholds),
-            "checks": json.dumps(checks.checks, sort_keys=True), "catalogue_generated_at": checks.catalogue_generated_at,
+            "checks": json.dumps(checks.checks, sort_keys=True),
+            "catalogue_generated_at": checks.catalogue_generated_at,
             "catalogue_generator": checks.catalogue_generator,
             "catalogue_sources": json.dumps(checks.catalogue_sources),
         })

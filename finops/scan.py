@@ -157,7 +157,9 @@ def run_scan(
                            for s in prices.sources.values()],
         cpu_seconds=round(checks_cpu, 4),
     )
-    return ScanResult(account_id, scan_regions, coverage, inventory, merged.findings, costs, merged.commitments, summary)
+    return ScanResult(
+        account_id, scan_regions, coverage, inventory, merged.findings, costs, merged.commitments, summary
+    )
 
 
 def _discover_regions(

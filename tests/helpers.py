@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from decimal import Decimal
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 

@@ -75,7 +75,8 @@ def test_a_price_key_the_check_did_not_declare_is_refused():
 
 def f(resource="vol-1", check="c", action="Delete", savings="10", confidence="High", sources=(NATIVE,), **kw):
     return Finding(check_id=check, title=check, resource_type="ec2:volume", resource_id=resource,
-                   region="us-east-1", account_id=ACCOUNT, monthly_savings=None if savings is None else Decimal(savings),
+                   region="us-east-1", account_id=ACCOUNT,
+                   monthly_savings=None if savings is None else Decimal(savings),
                    action=action, confidence=confidence, sources=sources, **kw)
 
 

@@ -29,6 +29,8 @@ REGIONS = ["us-east-1", "eu-west-1"]
 PRICES = json.loads(CATALOGUE_FILE.read_text())["prices"]
 CENT = Decimal("0.01")
 HOURS = 730
+COH_CHECKS = {"Rightsize": "coh_rightsize", "Stop": "coh_stop", "Delete": "coh_delete", "Upgrade": "coh_upgrade",
+              "MigrateToGraviton": "coh_migrate_to_graviton", "ScaleIn": "coh_scale_in"}
 
 
 def p(key: str, region: str = "us-east-1") -> Decimal:
@@ -76,8 +78,7 @@ def test_every_check_fires_on_the_demo_account(demo_report):
         fired.add(finding["check_id"])
         fired |= {alternative["check_id"] for alternative in finding["alternatives"]}
         if finding["coh"] and "native" in finding["sources"]:  # a COH recommendation merged into ours
-            fired.add("coh_" + {"Rightsize": "rightsize", "Stop": "stop", "Delete": "delete", "Upgrade": "upgrade",
-                                "MigrateToGraviton": "migrate_to_graviton", "ScaleIn": "scale_in"}[finding["coh"]["action"]])
+            fired.add(COH_CHECKS[finding["coh"]["action"]])
     assert set(discover()) - fired == set()
     assert len(discover()) >= 30
 
@@ -101,7 +102,8 @@ def test_each_figure_is_the_catalogues_price_times_what_was_seeded(demo_report):
         ("ec2_ebs_io_to_gp3", "billing-cron-db"):
             200 * p("ebs.io1.storage") + 5000 * p("ebs.io1.iops")
             - (200 * gp3 + 2000 * p("ebs.gp3.iops") + 875 * p("ebs.gp3.throughput")),  # 5,000 IOPS, 1,000 MiB/s
-        ("lambda_provisioned_concurrency_idle", "checkout-api:live"): 10 * 2 * HOURS * 3600 * p("lambda.provisioned.x86"),
+        ("lambda_provisioned_concurrency_idle", "checkout-api:live"):
+            10 * 2 * HOURS * 3600 * p("lambda.provisioned.x86"),
         ("rds_instance_idle", "reports-replica"):
             HOURS * p("rds.instance.postgres.single.db.m5.large") + 100 * p("rds.storage.gp2.single"),
         ("rds_multi_az_non_production", "qa-db"):
@@ -124,7 +126,8 @@ def test_each_figure_is_the_catalogues_price_times_what_was_seeded(demo_report):
             HOURS * (Decimal("0.5") * p("fargate.x86.vcpu") + 1 * p("fargate.x86.memory")),
         ("ec2_ebs_volume_unattached", "eu-migration-scratch"): 200 * p("ebs.gp3.storage", "eu-west-1"),
         ("ecs_fargate_graviton", "apps/thumbnail-api"):
-            2 * HOURS * ((p("fargate.x86.vcpu") - p("fargate.arm.vcpu")) + 2 * (p("fargate.x86.memory") - p("fargate.arm.memory"))),
+            2 * HOURS * ((p("fargate.x86.vcpu") - p("fargate.arm.vcpu"))
+                         + 2 * (p("fargate.x86.memory") - p("fargate.arm.memory"))),
         ("rds_snapshot_old", "orders-db-pre-migration"): 100 * p("rds.snapshot"),
         ("rds_snapshot_orphaned", "crm-2019-final"): 100 * p("rds.snapshot"),
         ("ec2_ebs_snapshot_orphaned", orphaned_snapshot["resource_id"]): 150 * p("ebs.snapshot.standard"),
@@ -133,7 +136,8 @@ def test_each_figure_is_the_catalogues_price_times_what_was_seeded(demo_report):
         ("ec2_ebs_gp2_to_gp3", "web-frontend-data"): 500 * (gp2 - gp3) - 125 * p("ebs.gp3.throughput"),
         ("ec2_eip_unassociated", next(f["resource_id"] for f in report["findings"]
                                       if f["check_id"] == "ec2_eip_unassociated")): HOURS * p("vpc.public_ipv4.idle"),
-        ("ec2_instance_previous_generation", "billing-cron"): HOURS * (p("ec2.linux.m4.large") - p("ec2.linux.m5.large")),
+        ("ec2_instance_previous_generation", "billing-cron"):
+            HOURS * (p("ec2.linux.m4.large") - p("ec2.linux.m5.large")),
         ("rds_instance_previous_generation", "legacy-crm"):
             HOURS * (p("rds.instance.mysql.single.db.m4.large") - p("rds.instance.mysql.single.db.m5.large")),
         ("ec2_ami_unused", "golden-2025-q2"): ami_gib * p("ebs.snapshot.standard"),
@@ -166,7 +170,8 @@ def test_totals_are_the_exact_sums_and_commitments_stay_apart(demo_report):
     ri_rate = Decimal("5600") / (3 * 365 * 24)  # the RDS reservation's own terms: all upfront, 3 years
     assert commitments == {
         "ec2_reserved_instance_expiring": str(cents(4 * HOURS * (p("ec2.linux.m5.large") - Decimal("0.06")))),
-        "rds_reserved_instance_expiring": str(cents(HOURS * (p("rds.instance.postgres.single.db.m5.xlarge") - ri_rate))),
+        "rds_reserved_instance_expiring":
+            str(cents(HOURS * (p("rds.instance.postgres.single.db.m5.xlarge") - ri_rate))),
         "coh_purchase_savings_plans": "96.36",  # overlapping purchases: the largest counts ...
         "savings_plan_expiring": None,  # ... an ending Savings Plan is a reminder, not priced
     }

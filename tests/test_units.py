@@ -95,7 +95,8 @@ def test_importing_the_report_never_loads_botocore():
     import subprocess
     import sys
 
-    code = "import sys, finops.report, finops.web; print(sorted(m for m in sys.modules if m.split('.')[0] in ('botocore', 'boto3')))"
+    code = ("import sys, finops.report, finops.web; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('botocore', 'boto3')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]", out.stdout
 

@@ -42,7 +42,9 @@ def ec2_eip_unassociated(ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.finding(
             address,
             title=f"Elastic IP {data.get('public_ip') or address.resource_id} is not associated",
-            current=ctx.bill().add("vpc.public_ipv4.idle", address.region, HOURS_PER_MONTH, "idle public IPv4, 730 hours"),
+            current=ctx.bill().add(
+                "vpc.public_ipv4.idle", address.region, HOURS_PER_MONTH, "idle public IPv4, 730 hours"
+            ),
             recommended="Release the address",
             evidence={"public_ip": data.get("public_ip"), "domain": data.get("domain"),
                       "public_ipv4_pool": data.get("public_ipv4_pool") or AMAZON_POOL},

@@ -74,6 +74,7 @@ def ec2_reserved_instance_expiring(ctx: CheckContext) -> Iterator[Finding]:
                       "effective_hourly": None if rate is None else str(rate),
                       "offering_class": data.get("offering_class"), "offering_type": data.get("offering_type"),
                       "scope": data.get("scope")},
-            remediation_args={"instance_type": instance_type, "offering_class": data.get("offering_class") or "standard",
+            remediation_args={"instance_type": instance_type,
+                              "offering_class": data.get("offering_class") or "standard",
                               "product": data.get("product_description") or "Linux/UNIX"},
         )

@@ -115,7 +115,8 @@ def _order(finding: Finding) -> tuple:
 
 def _rounded(finding: Finding) -> Finding:
     return replace(
-        finding, monthly_savings=cents(finding.monthly_savings), current_monthly_cost=cents(finding.current_monthly_cost)
+        finding, monthly_savings=cents(finding.monthly_savings),
+        current_monthly_cost=cents(finding.current_monthly_cost),
     )
 
 
@@ -194,7 +195,8 @@ def _combine(group: list[Finding]) -> Finding:
 
 
 def _coh_figure(finding: Finding) -> dict[str, Any]:
-    return {"action": finding.action, "monthly_savings": str(finding.monthly_savings), "recommended": finding.recommended}
+    return {"action": finding.action, "monthly_savings": str(finding.monthly_savings),
+            "recommended": finding.recommended}
 
 
 def _as_alternatives(findings: list[Finding], counted: Finding) -> list[dict[str, Any]]:

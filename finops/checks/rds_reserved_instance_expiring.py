@@ -71,7 +71,9 @@ def rds_reserved_instance_expiring(ctx: CheckContext) -> Iterator[Finding]:
             savings=savings,
             unavailable=unavailable,
             recommended="Renew before it ends",
-            evidence={"end": end.isoformat(), "days_left": round(left, 1), "count": count, "multi_az": data.get("multi_az"),
-                      "effective_hourly": None if rate is None else str(rate), "offering_type": data.get("offering_type")},
+            evidence={"end": end.isoformat(), "days_left": round(left, 1), "count": count,
+                      "multi_az": data.get("multi_az"),
+                      "effective_hourly": None if rate is None else str(rate),
+                      "offering_type": data.get("offering_type")},
             remediation_args={"db_class": db_class, "product": product},
         )

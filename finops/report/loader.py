@@ -54,8 +54,10 @@ NATIVE_PRICE_BASIS = (
     "or Reserved Instance), from the bundled price catalogue; each finding shows its unit prices and their source."
 )
 COH_MODES = {
-    "AfterDiscounts": "Cost Optimization Hub's figures are after your discounts (savings estimation mode AfterDiscounts).",
-    "BeforeDiscounts": "Cost Optimization Hub's figures are before discounts (savings estimation mode BeforeDiscounts).",
+    "AfterDiscounts": "Cost Optimization Hub's figures are after your discounts "
+                      "(savings estimation mode AfterDiscounts).",
+    "BeforeDiscounts": "Cost Optimization Hub's figures are before discounts "
+                       "(savings estimation mode BeforeDiscounts).",
 }
 
 

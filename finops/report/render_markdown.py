@@ -126,7 +126,8 @@ def _commitments(report: dict[str, Any]) -> list[str]:
     if not items:
         return []
     lines = ["", "## Commitments", "",
-             f"Savings Plans and Reserved Instances, totalled apart: {_usd(report['totals']['commitment_monthly_savings'])} "
+             "Savings Plans and Reserved Instances, totalled apart: "
+             f"{_usd(report['totals']['commitment_monthly_savings'])} "
              "per month. Never added to the usage savings above (a commitment and a rightsizing on the same spend "
              "do not add up).", ""]
     for f in items:
@@ -169,7 +170,8 @@ def _markdown_costs(report: dict[str, Any]) -> list[str]:
         for r in recs["items"]:
             lines.append(
                 f"| {md_escape(r['action_type'])} | {md_escape(r['resource_id'])} | {md_escape(r['region'])} "
-                f"| {_usd(r['estimated_monthly_savings'])} | {md_escape(PLACEMENT_WORDS.get(r['placement'], r['placement']))} |"
+                f"| {_usd(r['estimated_monthly_savings'])} "
+                f"| {md_escape(PLACEMENT_WORDS.get(r['placement'], r['placement']))} |"
             )
     spend_data = report.get("spend") or {}
     if spend_data.get("by_month"):

@@ -149,7 +149,8 @@ def _seed_ec2(account: CustomerAccount, demo: DemoAccount, ec2: Any, metrics: _M
     _backdate_volume(account, REGION, ids["unattached_volume"], 45)
     ids["spare_eip"] = ec2.allocate_address(Domain="vpc")["AllocationId"]
     # Snapshots: an old one of a live volume (with a newer one after it), and one whose volume is gone.
-    ids["old_snapshot"] = ec2.create_snapshot(VolumeId=ids["web_data_volume"], Description="before-upgrade")["SnapshotId"]
+    ids["old_snapshot"] = ec2.create_snapshot(
+        VolumeId=ids["web_data_volume"], Description="before-upgrade")["SnapshotId"]
     ec2.create_snapshot(VolumeId=ids["web_data_volume"], Description="nightly")
     _backdate_snapshot(account, ids["old_snapshot"], 200)
     gone = _volume(ec2, "decommissioned-etl", 150, "gp2")
@@ -564,7 +565,8 @@ def load_demo_cost_data(local_aws: Any, demo: DemoAccount) -> dict[str, Any]:
     data["fixtures"].update({
         "CostOptimizationHubService.ListRecommendations": {"pages": [{"items": recs[:6]}, {"items": recs[6:]}]},
         "CostOptimizationHubService.ListRecommendationSummaries": {"pages": [{
-            "items": [{"group": action, "estimatedMonthlySavings": round(sum(r["estimatedMonthlySavings"] for r in rs), 2),
+            "items": [{"group": action,
+                       "estimatedMonthlySavings": round(sum(r["estimatedMonthlySavings"] for r in rs), 2),
                        "recommendationCount": len(rs)} for action, rs in sorted(by_action.items())],
             "groupBy": "ActionType", "estimatedTotalDedupedSavings": round(deduped, 2), "currencyCode": "USD",
         }]},
