@@ -47,6 +47,22 @@ def assume_role_calls(local_aws: Any) -> list[dict]:
     return [r for r in local_aws.requests() if r["service"] == "sts" and r["action"] == "AssumeRole"]
 
 
+COH_CHECKS = {"Rightsize": "coh_rightsize", "Stop": "coh_stop", "Delete": "coh_delete", "Upgrade": "coh_upgrade",
+              "MigrateToGraviton": "coh_migrate_to_graviton", "ScaleIn": "coh_scale_in"}
+
+
+def fired_checks(report: dict) -> set[str]:
+    """Every check that produced something in a report: counted, alternative, commitment, or a Cost
+    Optimization Hub recommendation merged into a native finding (its figure shown beside ours)."""
+    fired = set()
+    for finding in [*report["findings"], *report["commitments"]]:
+        fired.add(finding["check_id"])
+        fired |= {alternative["check_id"] for alternative in finding["alternatives"]}
+        if finding["coh"] and "native" in finding["sources"]:
+            fired.add(COH_CHECKS[finding["coh"]["action"]])
+    return fired
+
+
 def expected_waste(regions: tuple[str, ...] | None = None) -> dict[tuple[str, str], Decimal]:
     """seed.DEMO_WASTE in dollars, from the catalogue file's own entries (not from the checks' code)."""
     import json

@@ -23,14 +23,13 @@ from finops.report import build_report, to_csv, to_markdown
 from finops.sandbox import seed
 from finops.sandbox.demo_account import coh_recommendations, load_demo_cost_data, seed_demo_account
 from finops.scan import run_scan
+from tests.helpers import fired_checks
 
 EXTERNAL_ID = "fp-demo-account-external-id"
 REGIONS = ["us-east-1", "eu-west-1"]
 PRICES = json.loads(CATALOGUE_FILE.read_text())["prices"]
 CENT = Decimal("0.01")
 HOURS = 730
-COH_CHECKS = {"Rightsize": "coh_rightsize", "Stop": "coh_stop", "Delete": "coh_delete", "Upgrade": "coh_upgrade",
-              "MigrateToGraviton": "coh_migrate_to_graviton", "ScaleIn": "coh_scale_in"}
 
 
 def p(key: str, region: str = "us-east-1") -> Decimal:
@@ -73,13 +72,7 @@ def key_of(finding: dict) -> tuple[str, str]:
 def test_every_check_fires_on_the_demo_account(demo_report):
     _, result, report, _ = demo_report
     assert report["status"] == "complete" and report["gaps"] == []
-    fired = set()
-    for finding in [*report["findings"], *report["commitments"]]:
-        fired.add(finding["check_id"])
-        fired |= {alternative["check_id"] for alternative in finding["alternatives"]}
-        if finding["coh"] and "native" in finding["sources"]:  # a COH recommendation merged into ours
-            fired.add(COH_CHECKS[finding["coh"]["action"]])
-    assert set(discover()) - fired == set()
+    assert set(discover()) - fired_checks(report) == set()
     assert len(discover()) >= 30
 
 
