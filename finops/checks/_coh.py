@@ -26,6 +26,13 @@ RESOURCE_TYPES = {
     "RdsDbInstanceStorage": ("rds:db", "rds.instances", "Databases"),
     "AuroraDbClusterStorage": ("rds:cluster", "rds.clusters", "Databases"),
     "NatGateway": ("ec2:natgateway", "ec2.nat_gateways", "Networking"),
+    # types FinOps Pack does not inventory: COH's word and ids are all there is
+    "DynamoDBTable": ("dynamodb:table", "", "Databases"),
+    "ElastiCacheCluster": ("elasticache:cluster", "", "Databases"),
+    "MemoryDBCluster": ("memorydb:cluster", "", "Databases"),
+    "DocumentDBCluster": ("docdb:cluster", "", "Databases"),
+    "WorkSpaces": ("workspaces:workspace", "", "Compute"),
+    "SageMakerEndpoint": ("sagemaker:endpoint", "", "Compute"),
 }
 ACTION_WORDS = {
     "Rightsize": "Rightsize", "Stop": "Stop", "Delete": "Delete", "Upgrade": "Upgrade",
