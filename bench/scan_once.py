@@ -54,7 +54,10 @@ def main() -> None:
         "api_calls": sum(c.api_calls for c in result.coverage),
         "attempts": sum(c.attempts for c in result.coverage),
         "reads": len(result.coverage),
-        "not_ok": [(c.source, c.region, c.status, c.detail) for c in result.coverage if c.status != "ok"],
+        # reads that failed (a check's own rows, e.g. a price the catalogue lacks there, are not reads)
+        "not_ok": [(c.source, c.region, c.status, c.detail) for c in result.coverage
+                   if c.status != "ok" and not c.source.startswith("check:")],
+        "unpriced_findings": sum(1 for f in result.findings if f.monthly_savings is None),
         # the longest chains of sequential calls: at L ms per call a read takes >= calls x L
         "longest_reads": [
             (c.source, c.region, c.api_calls)

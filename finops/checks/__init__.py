@@ -17,6 +17,7 @@ make a review partial, because nothing failed to be read).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib
 import logging
 import pkgutil
@@ -78,7 +79,12 @@ class CheckSpec:
     module: str = field(default="", compare=False)
 
     def declares_price(self, key: str) -> bool:
-        return any(fnmatch.fnmatchcase(key, pattern) for pattern in self.prices)
+        return _declares(self.prices, key)
+
+
+@functools.cache
+def _declares(patterns: tuple[str, ...], key: str) -> bool:
+    return any(fnmatch.fnmatchcase(key, pattern) for pattern in patterns)
 
 
 CHECKS: dict[str, CheckSpec] = {}

@@ -14,8 +14,10 @@ only that region's items, and ``finding()`` fills in the check's metadata.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import shlex
+import string
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -405,17 +407,22 @@ class _DeclaredBill(Bill):
         return super().add(key, region, quantity, item)
 
 
+@functools.cache
+def _fields(template: str) -> tuple[str, ...]:
+    return tuple({name for _, name, _, _ in string.Formatter().parse(template) if name})
+
+
 def shell_format(template: str, args: Mapping[str, Any]) -> str:
     """Fill a remediation command; every value is shell-quoted (names come from the customer)."""
     if not template:
         return ""
-    return template.format_map({k: shlex.quote(str(v)) for k, v in args.items() if v is not None})
+    return template.format_map({k: shlex.quote(str(args[k])) for k in _fields(template) if args.get(k) is not None})
 
 
 def url_format(template: str, args: Mapping[str, Any]) -> str:
     if not template:
         return ""
-    return template.format_map({k: quote(str(v), safe="") for k, v in args.items() if v is not None})
+    return template.format_map({k: quote(str(args[k]), safe="") for k in _fields(template) if args.get(k) is not None})
 
 
 def monthly_run_rate(cost_14d: Decimal) -> Decimal:

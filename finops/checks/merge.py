@@ -113,11 +113,15 @@ def _order(finding: Finding) -> tuple:
     return (finding.monthly_savings is None, -(finding.monthly_savings or 0), finding.check_id, finding.resource_id)
 
 
+def _in_cents(amount: Decimal | None) -> bool:
+    return amount is None or amount.as_tuple().exponent == -2
+
+
 def _rounded(finding: Finding) -> Finding:
-    return replace(
-        finding, monthly_savings=cents(finding.monthly_savings),
-        current_monthly_cost=cents(finding.current_monthly_cost),
-    )
+    if _in_cents(finding.monthly_savings) and _in_cents(finding.current_monthly_cost):
+        return finding  # already in cents
+    return replace(finding, monthly_savings=cents(finding.monthly_savings),
+                   current_monthly_cost=cents(finding.current_monthly_cost))
 
 
 def _cost_index(resource_costs: Iterable[ResourceCost]) -> dict[str, ResourceCost]:
@@ -191,6 +195,8 @@ def _combine(group: list[Finding]) -> Finding:
         natives[natives.index(same)] = merged
     ordered = sorted([*natives, *rest], key=_rank, reverse=True)
     winner, others = ordered[0], ordered[1:]
+    if not others:
+        return winner
     return replace(winner, alternatives=(*winner.alternatives, *_as_alternatives(others, winner)))
 
 

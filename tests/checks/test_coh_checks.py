@@ -49,7 +49,8 @@ def test_a_resource_not_in_the_inventory_keeps_cohs_ids():
     rec = coh("my-table", "Rightsize", "12.5", resource_type="DynamoDBTable",
               arn=f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/my-table")
     finding = one(context([], recommendations=[rec]), "coh_rightsize")
-    assert finding.resource_id == "my-table" and finding.resource_type == "dynamodb:table" and finding.category == "Databases"
+    assert finding.resource_id == "my-table" and finding.resource_type == "dynamodb:table"
+    assert finding.category == "Databases"
 
 
 def test_lambda_arn_with_a_qualifier_finds_the_function():
