@@ -6,10 +6,12 @@ report steps and progress so the job can write them to SQLite for the live progr
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -137,12 +139,13 @@ def run_scan(
         f"(${costs.ce_requests * CE_REQUEST_PRICE} at ${CE_REQUEST_PRICE} each); running savings checks"
     )
     checks_started = time.process_time()  # the cost thread has joined: this thread is the only one working
-    context = CheckContext(
-        account_id=account_id, regions=scan_regions, now=now, prices=prices, thresholds=thresholds,
-        inventory=inventory, costs=costs, coverage=coverage,
-    )
-    checked = run_checks(context)
-    merged = merge(checked.findings, costs.resource_costs)
+    with _no_cyclic_gc():
+        context = CheckContext(
+            account_id=account_id, regions=scan_regions, now=now, prices=prices, thresholds=thresholds,
+            inventory=inventory, costs=costs, coverage=coverage,
+        )
+        checked = run_checks(context)
+        merged = merge(checked.findings, costs.resource_costs)
     checks_cpu = time.process_time() - checks_started
     coverage.extend(checked.coverage)
     on_step(
@@ -160,6 +163,20 @@ def run_scan(
     return ScanResult(
         account_id, scan_regions, coverage, inventory, merged.findings, costs, merged.commitments, summary
     )
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The checks allocate many short-lived objects and make no reference cycles; by then the scan's
+    heap is large, so the cyclic collector's passes cost a quarter of their CPU for nothing.
+    Reference counting still frees everything; the collector is back on afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _discover_regions(
