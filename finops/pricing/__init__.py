@@ -14,7 +14,6 @@ Tiered prices (io2 IOPS, S3 Standard, Lambda duration) are tiers, split by ``lin
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -201,10 +200,6 @@ class Bill:
         if self.missing:
             return None
         return sum((line.amount for line in self.lines), Decimal(0))
-
-
-def total_of(lines: Iterable[PriceLine]) -> Decimal:
-    return sum((line.amount for line in lines), Decimal(0))
 
 
 @cache

@@ -232,10 +232,6 @@ def groups(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda g: (-Decimal(g["monthly_savings"]), g["category"], g["action"]))
 
 
-def top_actions(findings: list[dict[str, Any]], count: int = 5) -> list[dict[str, Any]]:
-    return [f for f in findings if f["monthly_savings"] is not None][:count]
-
-
 def _money(micros: int | None) -> str | None:
     return None if micros is None else dollars(from_micros(micros))
 

@@ -347,8 +347,6 @@ def _backdate_snapshot(account: CustomerAccount, snapshot_id: str, days: float) 
 def _backdate_image(account: CustomerAccount, image_id: str, days: float) -> None:
     image = _ec2(account).describe_images(ami_ids=[image_id])[0]
     image.creation_date -= timedelta(days=days)
-    for mapping in image.block_device_mappings if hasattr(image, "block_device_mappings") else []:
-        _ = mapping
 
 
 def _launched_ago(account: CustomerAccount, instance_id: str, days: float) -> None:
