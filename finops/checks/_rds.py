@@ -9,12 +9,12 @@ in a table is unknown, and the finding that needs it is shown unpriced.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from finops.checks.context import CheckContext, MetricSummary, shell_format
+from finops.checks.context import CheckContext, MetricSummary
 from finops.models import Finding, InventoryItem
 from finops.money import HOURS_PER_MONTH
 from finops.pricing import Bill
@@ -447,10 +447,11 @@ def snapshot_bill(ctx: CheckContext, snapshot: Snapshot) -> tuple[Bill, str]:
 def snapshot_finding(ctx: CheckContext, snapshot: Snapshot, title: str, extra: dict[str, Any]) -> Finding:
     data = snapshot.item.data
     bill, not_estimated = snapshot_bill(ctx, snapshot)
-    finding = ctx.finding(
+    return ctx.finding(
         snapshot.item,
         title=title,
         current=bill,
+        remediation_template=CLUSTER_SNAPSHOT_DELETE if snapshot.cluster else None,
         not_estimated=not_estimated,
         recommended="Delete the snapshot (copy or export it first if it must be kept)",
         evidence={
@@ -463,8 +464,3 @@ def snapshot_finding(ctx: CheckContext, snapshot: Snapshot, title: str, extra: d
                            "its allocated size",
         },
     )
-    if snapshot.cluster:
-        command = shell_format(CLUSTER_SNAPSHOT_DELETE, {"region": snapshot.item.region,
-                                                         "resource_id": snapshot.item.resource_id})
-        finding = replace(finding, remediation=command)
-    return finding

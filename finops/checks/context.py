@@ -311,6 +311,8 @@ class CheckContext:
         formula: str | None = None,
         covers: Iterable[str] = (),
         remediation_args: Mapping[str, Any] | None = None,
+        remediation_template: str | None = None,
+        console_template: str | None = None,
         not_estimated: str = "",
         unavailable: str = "",
         action: str | None = None,
@@ -325,6 +327,9 @@ class CheckContext:
         extra_lines: Iterable[Any] = (),
     ) -> Finding:
         """Build a finding on ``item`` from the check's metadata and its formula's bills.
+
+        ``remediation_template`` replaces the check's command for this finding (e.g. a clustered
+        database is upgraded with another command); its values are shell-quoted the same way.
 
         Savings = current - after (after defaults to nothing: the resource goes away). A price
         the catalogue lacks leaves the finding unpriced ("unavailable") with the reason, and so
@@ -383,8 +388,8 @@ class CheckContext:
             evidence=dict(evidence or {}),
             price_lines=tuple(lines),
             formula=formula if formula is not None else spec.formula,
-            remediation=shell_format(spec.remediation, args),
-            console_url=url_format(spec.console, args),
+            remediation=shell_format(spec.remediation if remediation_template is None else remediation_template, args),
+            console_url=url_format(spec.console if console_template is None else console_template, args),
             sources=sources or spec.sources,
             price_status=status,
             price_note=note,

@@ -26,10 +26,9 @@ so the group does not replace the instance; otherwise it terminates the instance
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 from finops.checks import check
-from finops.checks.context import CheckContext, shell_format
+from finops.checks.context import CheckContext
 from finops.checks.costs import INSTANCE_PRICES, add_instance_hours, is_linux
 from finops.models import Finding
 
@@ -109,7 +108,7 @@ def ecs_container_instance_idle(ctx: CheckContext) -> Iterator[Finding]:
         cluster = data.get("cluster_name") or str(data.get("cluster_arn") or "").rsplit("/", 1)[-1]
         args = {"cluster": cluster, "instance_id": instance.resource_id}
         metrics = {CPU_AVG: cpu.evidence()} if cpu is not None else {}
-        finding = ctx.finding(
+        yield ctx.finding(
             container,
             title=f"ECS container instance on {instance.resource_id} ({instance_type}) runs no tasks",
             current=current,
@@ -131,9 +130,6 @@ def ecs_container_instance_idle(ctx: CheckContext) -> Iterator[Finding]:
                 "age_days": round(age, 1), "idle_cpu_percent": idle_cpu, "confidence_note": LOW_CONFIDENCE,
             },
             remediation_args=args,
+            # no Auto Scaling group to lower: terminate the instance itself
+            remediation_template=None if group else STANDALONE,
         )
-        if not group:  # no Auto Scaling group to lower: terminate the instance itself
-            finding = replace(finding, remediation=shell_format(STANDALONE, {
-                "region": container.region, "resource_id": container.resource_id, **args,
-            }))
-        yield finding

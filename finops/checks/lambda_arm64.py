@@ -31,12 +31,11 @@ functions (x86_64 only) cannot be told apart in the inventory: see the report's 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from decimal import Decimal
 
 from finops.checks import check
 from finops.checks._lambda import arch, arm64_effort, memory_gb
-from finops.checks.context import CheckContext, shell_format
+from finops.checks.context import CheckContext
 from finops.models import Finding
 from finops.money import HOURS_PER_MONTH
 
@@ -112,8 +111,10 @@ def lambda_arm64(ctx: CheckContext) -> Iterator[Finding]:
         metrics = {DURATION: duration.evidence()}
         if invocations is not None:
             metrics[INVOCATIONS] = invocations.evidence()
-        finding = ctx.finding(
+        yield ctx.finding(
             function,
+            remediation_template=IMAGE_REMEDIATION if data.get("package_type") == "Image" else None,
+            remediation_args={"image_uri": "ARM64_IMAGE_URI"},
             title=f"Lambda function on x86_64, {data.get('memory_mb')} MB, {data.get('runtime') or 'container image'}",
             current=current,
             after=after,
@@ -135,8 +136,3 @@ def lambda_arm64(ctx: CheckContext) -> Iterator[Finding]:
                 "requests_note": "Request charges do not change with the architecture and are not in the figure.",
             },
         )
-        if data.get("package_type") == "Image":
-            finding = replace(finding, remediation=shell_format(IMAGE_REMEDIATION, {
-                "region": function.region, "resource_id": function.resource_id, "image_uri": "ARM64_IMAGE_URI",
-            }))
-        yield finding

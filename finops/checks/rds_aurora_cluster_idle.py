@@ -20,7 +20,6 @@ the confidence Medium.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 from finops.checks import check
 from finops.checks._rds import (
@@ -35,10 +34,14 @@ from finops.checks._rds import (
     price_keys,
     unpriced_instance,
 )
-from finops.checks.context import CheckContext, shell_format
+from finops.checks.context import CheckContext
 from finops.models import Finding
 
 DELETE_INSTANCE = "aws rds delete-db-instance --region {region} --db-instance-identifier {member_id}"
+DELETE_CLUSTER = (
+    "aws rds delete-db-cluster --region {region} --db-cluster-identifier {resource_id} "
+    "--final-db-snapshot-identifier {snapshot_id}"
+)
 
 
 @check(
@@ -63,10 +66,7 @@ DELETE_INSTANCE = "aws rds delete-db-instance --region {region} --db-instance-id
         "sum of the instances' On-Demand hourly prices x 730 (+ their Extended Support surcharge when charged); "
         "cluster storage and I/O excluded: a lower bound"
     ),
-    remediation=(
-        "aws rds delete-db-cluster --region {region} --db-cluster-identifier {resource_id} "
-        "--final-db-snapshot-identifier {snapshot_id}"
-    ),
+    remediation=DELETE_CLUSTER,
     console="https://{region}.console.aws.amazon.com/rds/home?region={region}#database:id={resource_id};is-cluster=true",
 )
 def rds_aurora_cluster_idle(ctx: CheckContext) -> Iterator[Finding]:
@@ -106,8 +106,11 @@ def rds_aurora_cluster_idle(ctx: CheckContext) -> Iterator[Finding]:
                                               m.data.get("instance_class") or "", label=m.resource_id) for m in members]
                 surcharge = "included" if all(added) else "partly left out (vCPUs unknown): the saving is a lower bound"
         serverless = sum(1 for m in members if m.data.get("instance_class") == SERVERLESS_CLASS)
-        finding = ctx.finding(
+        # delete each instance, then the cluster (with its final snapshot)
+        instances = [DELETE_INSTANCE.replace("{member_id}", f"{{member_{n}}}") for n in range(len(members))]
+        yield ctx.finding(
             cluster,
+            remediation_template=" && ".join([*instances, DELETE_CLUSTER]),
             title=f"Idle {data.get('engine')} cluster: {len(members)} instance{'s' if len(members) != 1 else ''}, "
                   f"no connection on any of {min(c.days for c in evidence_by_member.values())} days",
             current=current,
@@ -115,7 +118,8 @@ def rds_aurora_cluster_idle(ctx: CheckContext) -> Iterator[Finding]:
             recommended="Delete the cluster and its instances (after a final snapshot); the saving excludes cluster "
                         "storage and I/O, so it is a lower bound",
             covers=[m.resource_id for m in members],
-            remediation_args={"snapshot_id": f"{cluster.resource_id}-final"},
+            remediation_args={"snapshot_id": f"{cluster.resource_id}-final",
+                              **{f"member_{n}": m.resource_id for n, m in enumerate(members)}},
             evidence={
                 "engine": data.get("engine"), "engine_version": data.get("engine_version"),
                 "engine_mode": data.get("engine_mode"), "created": data.get("create_time"), "age_days": round(age, 1),
@@ -129,6 +133,3 @@ def rds_aurora_cluster_idle(ctx: CheckContext) -> Iterator[Finding]:
                 "extended_support_surcharge": surcharge,
             },
         )
-        deletes = [shell_format(DELETE_INSTANCE, {"region": cluster.region, "member_id": m.resource_id})
-                   for m in members]
-        yield replace(finding, remediation=" && ".join([*deletes, finding.remediation]))

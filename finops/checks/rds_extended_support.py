@@ -22,7 +22,6 @@ Support), stopped databases.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 from finops.checks import check
 from finops.checks._rds import (
@@ -36,7 +35,7 @@ from finops.checks._rds import (
     newest_standard_major,
     vcpus,
 )
-from finops.checks.context import CheckContext, shell_format, url_format
+from finops.checks.context import CheckContext
 from finops.models import Finding, InventoryItem
 
 RDS_ENGINES = ("mysql", "postgres")
@@ -122,13 +121,15 @@ def _instance(ctx: CheckContext, db: InventoryItem) -> Finding | None:
         unavailable = f"the vCPU count of {db_class} is not in FinOps Pack's sourced table of DB instance classes"
     target_major, target_version = _target(ctx, engine)
     name = ENGINE_NAMES.get(engine, engine)
-    finding = ctx.finding(
+    return ctx.finding(
         db,
+        # a Multi-AZ DB cluster is upgraded as a cluster
+        remediation_template=CLUSTER_REMEDIATION if in_cluster else None,
         title=f"{name} {major} on {db_class} is in paid RDS Extended Support ({BANDS[band]})",
         current=current,
         unavailable=unavailable,
         recommended=f"Upgrade to a major version in standard support (newest: {name} {target_major})",
-        remediation_args={"target_version": target_version},
+        remediation_args={"target_version": target_version, "cluster_id": data.get("cluster_id")},
         evidence={
             "engine": engine, "engine_version": data.get("engine_version"), "major_version": major,
             "instance_class": db_class, "vcpus": count, "multi_az": bool(data.get("multi_az")),
@@ -141,11 +142,6 @@ def _instance(ctx: CheckContext, db: InventoryItem) -> Finding | None:
             ),
         },
     )
-    if in_cluster:  # a Multi-AZ DB cluster is upgraded as a cluster
-        command = shell_format(CLUSTER_REMEDIATION, {"region": db.region, "cluster_id": data.get("cluster_id"),
-                                                     "target_version": target_version})
-        finding = replace(finding, remediation=command)
-    return finding
 
 
 def _cluster(ctx: CheckContext, cluster: InventoryItem) -> Finding | None:
@@ -171,8 +167,10 @@ def _cluster(ctx: CheckContext, cluster: InventoryItem) -> Finding | None:
             reasons.append(f"the vCPU count of {db_class} is not in FinOps Pack's sourced table of DB instance classes")
     target_major, target_version = _target(ctx, engine)
     name = ENGINE_NAMES.get(engine, engine)
-    finding = ctx.finding(
+    return ctx.finding(
         cluster,
+        remediation_template=CLUSTER_REMEDIATION,
+        console_template=CLUSTER_CONSOLE,
         title=f"{name} {major} cluster ({len(members)} instance{'s' if len(members) != 1 else ''}) is in paid RDS "
               f"Extended Support ({BANDS[band]})",
         current=current,
@@ -183,9 +181,5 @@ def _cluster(ctx: CheckContext, cluster: InventoryItem) -> Finding | None:
             **_dates_evidence(dates), "members": described, "engine_lifecycle_support": data.get(
                 "engine_lifecycle_support"), "target_major_version": target_major,
         },
-        remediation_args={"target_version": target_version},
+        remediation_args={"target_version": target_version, "cluster_id": cluster.resource_id},
     )
-    command = shell_format(CLUSTER_REMEDIATION, {"region": cluster.region, "cluster_id": cluster.resource_id,
-                                                 "target_version": target_version})
-    console = url_format(CLUSTER_CONSOLE, {"region": cluster.region, "resource_id": cluster.resource_id})
-    return replace(finding, remediation=command, console_url=console)
