@@ -23,7 +23,6 @@ gp3 thresholds and are not considered.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from decimal import Decimal
 
 from finops.checks import check
@@ -41,7 +40,7 @@ from finops.checks._rds import (
     gp3_baseline,
     quantity,
 )
-from finops.checks.context import CheckContext, shell_format
+from finops.checks.context import CheckContext
 from finops.models import Finding
 
 ENGINES = ("mysql", "mariadb", "postgres")
@@ -108,8 +107,10 @@ def rds_storage_io1_to_gp3(ctx: CheckContext) -> Iterator[Finding]:
             + (f" (gp3 provisions more than {GP3_BASE_IOPS:,} IOPS only from {threshold} GiB)" if grown else "")
             + f", {target_iops:,} IOPS ({baseline[0]:,} included); storage cannot be modified again for 6 hours"
         )
-        finding = ctx.finding(
+        yield ctx.finding(
             db,
+            # more IOPS than gp3 includes at this size are provisioned explicitly
+            remediation_template=WITH_IOPS if extra > 0 else None,
             title=f"{storage_type} storage, {quantity(size)} GiB with {iops:,} IOPS ({az_name(az)}) could be gp3"
                   + (f" at {quantity(target_size)} GiB" if grown else ""),
             current=current,
@@ -125,8 +126,3 @@ def rds_storage_io1_to_gp3(ctx: CheckContext) -> Iterator[Finding]:
                 "not_judged": "storage throughput and latency (io1/io2 throughput scales with IOPS)",
             },
         )
-        if extra > 0:
-            command = shell_format(WITH_IOPS, {"region": db.region, "resource_id": db.resource_id,
-                                               "target_size": quantity(target_size), "target_iops": target_iops})
-            finding = replace(finding, remediation=command)
-        yield finding
