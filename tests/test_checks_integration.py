@@ -7,11 +7,16 @@ import json
 
 import pytest
 
+from finops import reviews
 from finops.checks import CHECKS, check, discover
 from finops.config import Settings
+from finops.db import connect
+from finops.errors import ConfigError
 from finops.pricing import CATALOGUE_FILE, PriceCatalogue, load_catalogue
 from finops.sandbox import seed
 from finops.scan import run_scan
+from tests.conftest import run_worker_burst  # at import time: importing conftest resets the AWS settings
+from tests.helpers import connect_form, start_review
 
 EXTERNAL_ID = "fp-checks-integration"
 
@@ -69,3 +74,45 @@ def test_a_missing_price_leaves_the_review_complete_with_an_unpriced_finding(sca
     unpriced = [f for f in result.findings if f.resource_id == volume_id and f.price_status == "unavailable"]
     assert unpriced and all(f.monthly_savings is None for f in unpriced)
     assert any(c.status == "price_unavailable" and "gp2 is not priced here" in c.detail for c in result.coverage)
+
+
+def test_a_reviews_own_thresholds_are_used_and_echoed(client, settings, customer):
+    """reviews.set_thresholds (per review) over FINOPS_THRESHOLDS (per deployment) over the defaults."""
+    ec2 = customer.session("us-east-1").client("ec2")
+    young = ec2.create_volume(AvailabilityZone="us-east-1a", Size=10, VolumeType="gp2")["VolumeId"]
+    seed.backdate_volume(customer, "us-east-1", young, 2)  # too young for the default 7 days
+    review_id = start_review(client)
+    db = connect(settings.db_path)
+    reviews.set_thresholds(db, review_id, {"unattached_volume_min_days": 1})
+    with pytest.raises(ConfigError, match="unknown threshold 'no_such_threshold'"):
+        reviews.set_thresholds(db, review_id, {"no_such_threshold": 1})
+    form = connect_form(client, review_id)
+    form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
+    client.post(f"/reviews/{review_id}/scan", data=form)
+    run_worker_burst(settings)
+    token = reviews.get_review(db, review_id)["report_token"]
+    report = json.loads(client.get(f"/r/{token}.json").get_data(as_text=True))
+    assert [f["resource_id"] for f in report["findings"] if f["check_id"] == "ec2_ebs_volume_unattached"] == [young]
+    echoed = {t["name"]: t for t in report["thresholds"]}
+    assert echoed["unattached_volume_min_days"]["value"] == 1 and echoed["unattached_volume_min_days"]["overridden"]
+    assert not echoed["stopped_instance_min_days"]["overridden"]
+
+
+@pytest.mark.parametrize("text, suffix, message", [
+    ("[thresholds]\nstopped_instance_min_days = 14\n", ".toml", None),
+    ('{"ec2_idle_cpu_percent": 3}', ".json", None),
+    ("stopped_instance_min_days = 'soon'\n", ".toml", "must be a number"),
+    ("no_such = 1\n", ".toml", "unknown threshold 'no_such'"),
+    ("stopped_instance_min_days = 1.5\n", ".toml", "must be a whole number"),
+    ("this is not toml", ".toml", "is not valid toml"),
+])
+def test_the_thresholds_file_is_checked_at_start_up(tmp_path, text, suffix, message):
+    path = tmp_path / f"thresholds{suffix}"
+    path.write_text(text)
+    env = {"FINOPS_THRESHOLDS": str(path)}
+    if message is None:
+        assert Settings.from_env(env).thresholds_file == path
+    else:
+        with pytest.raises(ConfigError) as refused:
+            Settings.from_env(env)
+        assert message in refused.value.customer_message and "FINOPS_THRESHOLDS" in refused.value.customer_message
