@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from finops.money import display
 from finops.report.escape import md_code_block, md_escape
 from finops.report.loader import STATUS_WORDS, groups, source_title
 
 
-def _usd(value: Any) -> str:
-    return "unavailable" if value is None else f"${md_escape(value)}"
+def _usd(value: Any, unpriced: str = "unavailable") -> str:
+    """A decimal string as money, with thousands separators, escaped for Markdown."""
+    return unpriced if value is None else md_escape(display(value))
+
+
+def _saving(finding: dict[str, Any]) -> str:
+    return _usd(finding["monthly_savings"], "not estimated" if finding["price_status"] == "not_estimated"
+                else "unavailable")
+
+
+def _name(finding: dict[str, Any]) -> str:
+    name = finding.get("resource_name")
+    return f" ({md_escape(name)})" if name and name != finding["resource_id"] else ""
 
 
 def to_markdown(report: dict[str, Any]) -> str:
@@ -44,8 +56,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         for f in report["findings"]:
             lines.append(
                 f"| {md_escape(f['title'])} | {md_escape(f['resource_id'])}"
-                + (f" ({md_escape(f['resource_name'])})" if f.get("resource_name") else "")
-                + f" | {md_escape(f['region'])} | {md_escape(f['action'])} | {_usd(f['monthly_savings'])} "
+                + _name(f)
+                + f" | {md_escape(f['region'])} | {md_escape(f['action'])} | {_saving(f)} "
                 f"| {md_escape(f['confidence'])} |"
             )
         lines.append("")
@@ -71,9 +83,9 @@ def to_markdown(report: dict[str, Any]) -> str:
 
 
 def _finding(f: dict[str, Any]) -> list[str]:
-    name = f" ({md_escape(f['resource_name'])})" if f.get("resource_name") else ""
+    name = _name(f)
     lines = [
-        f"#### {md_escape(f['title'])}: {_usd(f['monthly_savings'])} per month",
+        f"#### {md_escape(f['title'])}: {_saving(f)} per month",
         "",
         f"- Resource: {md_escape(f['resource_id'])}{name}, {md_escape(f['region'])}, account "
         f"{md_escape(f['account_id'])}",
