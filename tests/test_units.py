@@ -111,7 +111,9 @@ def test_collector_registry_matches_files_and_guard():
 
 
 @pytest.mark.parametrize("raw, shown", [
-    ("<script>alert(1)</script>", "\\<script\\>alert\\(1\\)\\</script\\>"),
+    ("<script>alert(1)</script>", "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"),
+    ("a & b", "a &amp; b"),
+    ("line\u2028break", "line break"),
     ("[click](http://evil)", "\\[click\\]\\(http://evil\\)"),
     ("a|b\nc", "a\\|b c"),
 ])

@@ -8,16 +8,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~")
-# A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_MD_SPECIAL = set("\\`*_{}[]()#+-.!|~")
+# HTML's own characters become entities: every Markdown renderer shows an entity as text, while
+# not all of them honour a backslash before "<" (Python-Markdown passes "\<tag>" through).
+_MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# Characters that end a line for some renderer (Markdown tables break on any of them).
+_LINE_BREAKS = re.compile("[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+# A spreadsheet treats a cell starting with one of these as a formula (CSV injection), also after
+# leading spaces (ordinary, non-breaking or any other Unicode space), and in their full-width forms.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def md_escape(value: Any) -> str:
     """Escape untrusted text so Markdown shows it as text, on one line."""
-    text = "" if value is None else str(value)
-    text = text.replace("\r", " ").replace("\n", " ")
-    return "".join(f"\\{ch}" if ch in _MD_SPECIAL else ch for ch in text)
+    text = _LINE_BREAKS.sub(" ", "" if value is None else str(value))
+    return "".join(_MD_ENTITIES.get(ch) or (f"\\{ch}" if ch in _MD_SPECIAL else ch) for ch in text)
 
 
 def md_code_block(text: str, info: str = "") -> list[str]:
@@ -30,4 +35,6 @@ def md_code_block(text: str, info: str = "") -> list[str]:
 def csv_cell(value: Any) -> str:
     """Text for one CSV cell that no spreadsheet will run: a leading formula character is quoted."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    stripped = text.lstrip(" \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+                           "\u200b\u202f\u205f\u3000\ufeff")
+    return "'" + text if text.startswith(_FORMULA_START) or stripped.startswith(_FORMULA_START) else text
