@@ -37,7 +37,7 @@ MAX_SESSION_SECONDS = 3600  # the scanner asks for one hour; a longer session bu
 # AWS's own rules for the values the template accepts (sts AssumeRole externalIdType; IAM ARNs).
 EXTERNAL_ID_PATTERN = r"[\w+=,.@:/-]*"
 SCANNER_PRINCIPAL_PATTERN = r"^arn:aws:iam::[0-9]{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)$"
-_PRINCIPAL_RE = re.compile(SCANNER_PRINCIPAL_PATTERN)
+_PRINCIPAL_RE = re.compile(SCANNER_PRINCIPAL_PATTERN.strip("^$"), re.ASCII)  # used with fullmatch
 # Virtual-hosted (bucket.s3[.region].amazonaws.com/key) or path-style (s3[.region].amazonaws.com/bucket/key).
 _S3_HOST_RE = re.compile(r"^(?:[a-z0-9][a-z0-9.-]*\.)?s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com$")
 
@@ -119,7 +119,7 @@ def trust_policy_text(scanner_principal_arn: str, external_id: str) -> str:
 
 
 def is_valid_scanner_principal(value: str | None) -> bool:
-    return bool(value and _PRINCIPAL_RE.match(value))
+    return bool(value and _PRINCIPAL_RE.fullmatch(value))
 
 
 # -- the CloudFormation template ---------------------------------------------------------------

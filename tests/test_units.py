@@ -51,6 +51,11 @@ def test_valid_role_arns(arn):
     ("finops-pack-readonly", InvalidRoleArn, "not an IAM role ARN"),
     ("", InvalidRoleArn, "not an IAM role ARN"),
     ("arn:aws:iam::123456789012:role/<script>", InvalidRoleArn, "not an IAM role ARN"),
+    # ASCII only: Arabic-Indic digits, Cyrillic letters, a newline inside (\d, \w and $ would take them)
+    ("arn:aws:iam::\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661\u0662:role/x", InvalidRoleArn,
+     "not an IAM role ARN"),
+    ("arn:aws:iam::123456789012:role/\u0440\u043e\u043b\u044c", InvalidRoleArn, "not an IAM role ARN"),
+    ("arn:aws:iam::123456789012:role/x\ny", InvalidRoleArn, "not an IAM role ARN"),
 ])
 def test_invalid_role_arns_get_a_sentence(arn, error, sentence):
     with pytest.raises(error) as caught:
@@ -58,10 +63,28 @@ def test_invalid_role_arns_get_a_sentence(arn, error, sentence):
     assert sentence in caught.value.customer_message
 
 
+@pytest.mark.parametrize("value, valid", [
+    ("fp-abc_DEF+=,.@:/-1", True), ("a", False), ("x" * 1225, False), ("fp-\u0661\u0662", False),
+    ("fp-\u0436", False), ("fp-abc\n", False), ("fp abc", False),
+])
+def test_external_id_format_is_awss_ascii_set(value, valid):
+    from finops.aws.arn import is_valid_external_id
+
+    assert is_valid_external_id(value) is valid
+
+
+def test_scanner_principal_is_checked_ascii_and_whole():
+    from finops.iam_policy import is_valid_scanner_principal
+
+    assert is_valid_scanner_principal("arn:aws:iam::123456789012:role/finops-scanner")
+    assert not is_valid_scanner_principal("arn:aws:iam::123456789012:role/finops-scanner\n")
+    assert not is_valid_scanner_principal("arn:aws:iam::123456789012:role/\u0441\u043a\u0430\u043d")
+
+
 def test_external_ids_are_valid_for_aws_and_unique():
     ids = {new_external_id() for _ in range(500)}
     assert len(ids) == 500
-    assert all(EXTERNAL_ID_RE.match(i) and 2 <= len(i) <= 1224 for i in ids)
+    assert all(EXTERNAL_ID_RE.fullmatch(i) and 2 <= len(i) <= 1224 for i in ids)
 
 
 def test_check_registry_matches_files_and_names():
