@@ -14,7 +14,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from finops import connection_checks, links, mail, notes, operators, reviews
 from finops import dashboard as listing
-from finops.errors import FinopsError
+from finops.errors import FinopsError, ReviewNotFound
 from finops.models import ACTIVE_STATUSES
 from finops.report import build_report
 from finops.web.operator_forms import (
@@ -110,6 +110,10 @@ def dashboard() -> Any:
 @ops.get("/reviews/<review_id>/row")
 def review_row(review_id: str) -> Any:
     """HTMX: one dashboard row, polled while its scan is queued or running."""
+    try:
+        reviews.live_review(db(), review_id)  # expired: 410 (and the dashboard reloads without it)
+    except ReviewNotFound:
+        return "", 286  # deleted: stop polling
     rows = [r for r in listing.list_reviews(db()) if r["id"] == review_id]
     if not rows:
         return "", 286  # gone (expired or deleted): stop polling
