@@ -597,3 +597,61 @@ def test_markdown_notes_module_never_lets_script_through():
         html = str(render(hostile))
         assert "<script" not in html and "<img" not in html and "<svg" not in html
         assert not re.search(r'href="(?!https?:|mailto:)', html), html
+
+
+def test_test_connection_is_rate_limited_per_review_with_a_sentence(client, local_aws):
+    token = start_review(client)
+    page = client.get(f"/reviews/{token}").get_data(as_text=True)
+    data = {"csrf_token": csrf(page), "role_arn": "not-an-arn", "external_id": "x"}
+    for _ in range(10):
+        answer = client.post(f"/reviews/{token}/test-connection", data=data, headers={"HX-Request": "true"})
+        assert answer.status_code == 200
+    limited = client.post(f"/reviews/{token}/test-connection", data=data, headers={"HX-Request": "true"})
+    assert limited.status_code == 429  # swapped by htmx (base.html's responseHandling), so the customer reads it
+    assert 'data-code="rate_limited">Too many connection tests for this review.' in limited.get_data(as_text=True)
+    other = start_review(client)  # another review from the same address still gets its tests
+    page = client.get(f"/reviews/{other}").get_data(as_text=True)
+    assert client.post(f"/reviews/{other}/test-connection", data={**data, "csrf_token": csrf(page)},
+                       headers={"HX-Request": "true"}).status_code == 200
+    assert local_aws.requests() == []
+
+
+def test_public_signup_is_limited_per_client_address(settings):
+    client = create_app(replace(settings, public_signup=True)).test_client()
+    form = csrf(client.get("/security").get_data(as_text=True))
+    for _ in range(5):
+        assert client.post("/reviews", data={"csrf_token": form}).status_code == 303
+    limited = client.post("/reviews", data={"csrf_token": form})
+    assert limited.status_code == 429 and "Too many reviews were started from your address" in limited.get_data(
+        as_text=True)
+
+
+def test_the_worker_purges_expired_reviews_by_itself(settings, monkeypatch):
+    """Retention runs inside the product (every worker's loop), not only from cron."""
+    import os
+
+    from finops import maintenance
+    from finops.queue import redis_connection
+
+    db = connect(settings.db_path)
+    expired = reviews.create_review(db, settings)["id"]
+    kept = reviews.create_review(db, settings)["id"]
+    db.execute("update reviews set expires_at = '2000-01-01T00:00:00Z' where id = ?", [expired])
+    assert maintenance.tick(settings, redis_connection(settings)) == {"mail": 0, "purged": 1}
+    assert maintenance.tick(settings, redis_connection(settings))["purged"] == 0  # one purge per interval
+    assert reviews.deletions(db)[0]["deleted_by"] == "retention"
+
+    redis_connection(settings).flushall()  # a new interval: a real worker process does it on its own
+    again = reviews.create_review(db, settings)["id"]
+    db.execute("update reviews set expires_at = '2000-01-01T00:00:00Z' where id = ?", [again])
+    worker = subprocess.Popen([sys.executable, "-m", "finops.cli", "worker"], env=os.environ.copy(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while list(db.query("select id from reviews where id = ?", [again])):
+            assert time.monotonic() < deadline, "the worker did not purge the expired review"
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=15)
+    assert reviews.get_review(db, kept)
