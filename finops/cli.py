@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import sys
 import tempfile
 import threading
@@ -20,6 +21,7 @@ from finops.logs import setup_logging
 log = logging.getLogger("finops.cli")
 
 DEMO_LATENCY_MS = 120
+DEMO_OPERATOR = "operator@example.com"
 SCAN_STOPPED_EXIT = 3  # `scan` stopped by SIGTERM/SIGINT before its report was written
 SCAN_STOPPED_MESSAGE = (
     "finops-pack: the scan was stopped before it finished (SIGTERM or Ctrl+C), so no report was written. "
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     worker = sub.add_parser("worker", help="run an RQ worker against FINOPS_REDIS_URL")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     worker.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # embedded: stop when serve dies
+    worker.add_argument("--quick-only", action="store_true",
+                        help="take only Test connection and email jobs (never a scan)")
     scan = sub.add_parser("scan", help="scan one account now, without web or Redis")
     scan.add_argument("--role-arn", required=True)
     scan.add_argument("--external-id", required=True)
@@ -45,6 +49,26 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="run the product against a local emulated AWS with a seeded demo account")
     demo.add_argument("--no-browser-hint", action="store_true", help=argparse.SUPPRESS)
     sub.add_parser("purge", help="delete reviews past their retention date")
+    operator = sub.add_parser("operator", help="operator accounts (the consultants who sign in)")
+    operator_cmds = operator.add_subparsers(dest="operator_command", required=True)
+    add = operator_cmds.add_parser("add", help="create an operator, or set a new password for one")
+    add.add_argument("email")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    operator_cmds.add_parser("list", help="list operators")
+    remove = operator_cmds.add_parser("remove", help="disable an operator and sign them out")
+    remove.add_argument("email")
+    invite = sub.add_parser("invite", help="create a review for a customer and print its invitation URL (last line)")
+    invite.add_argument("--company", required=True)
+    invite.add_argument("--email", required=True, help="the customer contact's email (the report is sent there)")
+    invite.add_argument("--name", default="", help="the customer contact's name")
+    invite.add_argument("--note", default="", help="a private note (operators only)")
+    invite.add_argument("--operator", default="", help="the inviting operator's email (default: the first operator)")
+    review_cmd = sub.add_parser("reviews", help="list or delete reviews")
+    review_cmds = review_cmd.add_subparsers(dest="reviews_command", required=True)
+    listing = review_cmds.add_parser("list", help="live reviews: id, company, status, account, savings, expiry")
+    listing.add_argument("--format", choices=("table", "json"), default="table")
+    delete = review_cmds.add_parser("delete", help="delete a review now, with everything stored for it")
+    delete.add_argument("id")
     sub.add_parser("checks", help="print the check catalogue (id, rule, default thresholds, action, formula)")
     prices = sub.add_parser("prices", help="the bundled AWS price catalogue")
     price_cmds = prices.add_subparsers(dest="prices_command", required=True)
@@ -58,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(settings.log_level)
         return {
             "serve": cmd_serve, "worker": cmd_worker, "scan": cmd_scan, "demo": cmd_demo, "purge": cmd_purge,
-            "prices": cmd_prices, "checks": cmd_checks,
+            "prices": cmd_prices, "checks": cmd_checks, "operator": cmd_operator, "invite": cmd_invite,
+            "reviews": cmd_reviews,
         }[args.command](settings, args)
     except FinopsError as error:
         print(f"finops-pack: {error.customer_message}", file=sys.stderr)
@@ -70,16 +95,20 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from redis.exceptions import RedisError
 
+    from finops import maintenance
     from finops.lifecycle import watch_parent
-    from finops.queue import redis_connection
+    from finops.queue import redis_connection, worker_queue_names
     from finops.worker import ReviewWorker
 
     handle_stop_signals()  # until RQ's own handlers (ReviewWorker's) take over in work()
+    settings = settings.with_secret_key()  # the mail job derives the report link from it
     connection = redis_connection(settings)
     _requeue_lost_reviews(settings)
-    worker = ReviewWorker([settings.queue_name], connection=connection, settings=settings)
+    worker = ReviewWorker(worker_queue_names(settings, args.quick_only), connection=connection, settings=settings)
     if args.parent_pid:
         watch_parent(args.parent_pid, worker.on_parent_death)
+    if not args.burst and not args.quick_only:
+        maintenance.start(settings, connection)  # retention and email retries, in the product itself
     try:
         worker.work(burst=args.burst, with_scheduler=False, logging_level=settings.log_level)
     except RedisError as error:
@@ -108,6 +137,90 @@ def cmd_purge(settings: Settings, _args: argparse.Namespace) -> int:
     from jobs.retention import purge_expired_reviews
 
     print(f"deleted {purge_expired_reviews()} expired review(s)")
+    return 0
+
+
+def cmd_operator(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    from finops import operators
+    from finops.db import connect
+
+    db = connect(settings.db_path)
+    if args.operator_command == "list":
+        for row in operators.list_all(db):
+            state = "disabled" if row["disabled"] else ("active" if row["has_password"] else "no password yet")
+            print(f"{row['email']}\t{state}\tcreated {row['created_at']}\tlast sign-in {row['last_sign_in_at'] or '-'}")
+        return 0
+    if args.operator_command == "remove":
+        if not operators.remove(db, args.email):
+            raise FinopsError("no such operator", customer_message=f"No operator {args.email}.")
+        print(f"operator {args.email} disabled and signed out")
+        return 0
+    password: str | None = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {args.email} (at least {operators.MIN_PASSWORD} characters; "
+                                   "leave empty for a one-time set-password link): ") or None
+        if password is not None and getpass.getpass("Repeat it: ") != password:
+            raise FinopsError("mismatch", customer_message="The two passwords differ; nothing was changed.")
+    operator = operators.add(db, args.email, password)
+    if password is not None:
+        print(f"operator {operator.email} can sign in at {settings.base_url}/sign-in")
+        return 0
+    token = operators.set_password_token(db, operator.id)
+    print(f"operator {operator.email} created; this one-time link sets the password "
+          f"(valid {operators.SET_PASSWORD_HOURS} hours):")
+    print(f"{settings.base_url}/set-password/{token}")
+    return 0
+
+
+def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
+    from finops import operators, reviews
+    from finops.db import connect
+    from finops.web.forms import EMAIL_RE
+
+    if not EMAIL_RE.match(args.email.strip()):
+        raise FinopsError("bad email", customer_message=f"{args.email!r} is not an email address.")
+    if not args.company.strip():
+        raise FinopsError("no company", customer_message="--company must not be empty.")
+    db = connect(settings.db_path)
+    operator_id = None
+    if args.operator:
+        found = [r for r in operators.list_all(db) if r["email"] == args.operator.strip().lower()]
+        if not found:
+            raise FinopsError("no such operator", customer_message=f"No operator {args.operator}.")
+        operator_id = found[0]["id"]
+    review, url = reviews.create_invitation(db, settings, company=args.company, email=args.email, name=args.name,
+                                            note=args.note, operator_id=operator_id)
+    print(f"review {review['id']} for {review['contact_company']}: send this invitation link to "
+          f"{review['contact_email']} (it expires {review['expires_at'][:10]})")
+    print(url)
+    return 0
+
+
+def cmd_reviews(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from finops import dashboard, reviews
+    from finops.db import connect
+
+    db = connect(settings.db_path)
+    if args.reviews_command == "delete":
+        reviews.get_review(db, args.id)  # an unknown id: one sentence, exit code 2
+        audit = reviews.delete_review(db, args.id, reviews.BY_CLI)
+        print(f"deleted review {args.id} ({audit['rows_deleted']} rows)")
+        return 0
+    rows = [dashboard.as_json(row) for row in dashboard.list_reviews(db)]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+        return 0
+    print("\t".join(("id", "company", "status", "account", "savings/mo", "commitments/mo", "expires")))
+    for r in rows:
+        print("\t".join(str(v) for v in (r["id"], r["company"] or "-", r["status"], r["account_id"] or "-",
+                                         r["monthly_savings"] or "-", r["commitment_monthly_savings"] or "-",
+                                         r["expires_at"][:10])))
     return 0
 
 
@@ -149,7 +262,7 @@ def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
         on_step=lambda message: print(f"- {message}", file=sys.stderr),
     )
     db = connect(":memory:")
-    review = reviews.create_review(db, settings)
+    review = reviews.create_review(db, replace(settings, secret_key=secrets.token_hex(32)))  # links go nowhere
     db.execute("update reviews set status = 'running', role_arn = ? where id = ?", [args.role_arn, review["id"]])
     reviews.store_result(db, review["id"], result)
     stop.finishing()
@@ -174,10 +287,12 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
 
     redis: EmbeddedRedis | None = None
     supervisor: WorkerSupervisor | None = None
+    quick: WorkerSupervisor | None = None
 
     def stop_now() -> None:
-        if supervisor:
-            supervisor.kill()
+        for each in (supervisor, quick):
+            if each:
+                each.kill()
         if redis:
             redis.kill()
 
@@ -192,7 +307,8 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
             _requeue_lost_reviews(settings)
             supervisor = WorkerSupervisor({"FINOPS_REDIS_URL": redis.url})
             supervisor.start()
-            threading.Thread(target=_purge_hourly, daemon=True, name="retention").start()
+            quick = WorkerSupervisor({"FINOPS_REDIS_URL": redis.url}, args=("--quick-only",))
+            quick.start()  # Test connection never waits behind a scan
             log.info("embedded mode: redis=%s worker pid=%s", redis.url,
                      supervisor.process.pid if supervisor.process else None)
         else:
@@ -203,6 +319,8 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
         print(f"FinOps Pack is running at {settings.base_url}/", flush=True)
         app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)
     finally:
+        if quick:
+            quick.stop(timeout=10)
         if supervisor:
             supervisor.stop(timeout=settings.shutdown_grace + 10)
             _interrupt_orphaned_scans(settings)  # had the worker no time to say so itself
@@ -234,17 +352,6 @@ def _wait_for_port(host: str, port: int, timeout: float = 30) -> None:
             time.sleep(0.1)
 
 
-def _purge_hourly() -> None:
-    from jobs.retention import purge_expired_reviews
-
-    while True:
-        try:
-            purge_expired_reviews()
-        except Exception:
-            log.exception("retention purge failed")
-        time.sleep(3600)
-
-
 def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     """Local AWS + demo customer account + the embedded product + one review already running."""
     from finops import reviews
@@ -267,7 +374,15 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     demo = seed_demo_account(account)  # a small company's estate on which every savings check fires
     load_demo_cost_data(local, demo)  # CE spend, resource-level costs, COH, Reserved Instances, Savings Plans
     db = connect(settings.db_path)
-    review = reviews.create_review(db, settings)
+    # A demo operator (credentials printed below) and the review they invited the demo customer to.
+    from finops import operators
+
+    password = secrets.token_urlsafe(12)
+    operator = operators.add(db, DEMO_OPERATOR, password)
+    review, invitation = reviews.create_invitation(
+        db, settings, company="Example Corp", email="demo@example.com", name="Demo Customer",
+        note="The demo: a small company's estate on which every check fires.", operator_id=operator.id,
+    )
     # The demo's own review uses a role of another name, so a person walking the wizard can create
     # finops-pack-readonly with the wizard's exact commands.
     role_arn = seed.create_scanner_role(
@@ -289,8 +404,11 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
         )
         _wait_for_port(settings.host, settings.port)
         print(
-            f"\nDemo review running: {settings.base_url}/reviews/{review['id']}\n\n"
-            f"To walk the wizard as a customer, start a review at {settings.base_url}/security and run its\n"
+            f"\nDashboard: {settings.base_url}/dashboard/  (sign in as {DEMO_OPERATOR} with password {password})\n"
+            f"Demo review running: {invitation}\n\n"
+            "That is the customer's invitation link (its wizard); the review is on the dashboard, with its report\n"
+            "once the scan completes (mail is off in the demo: the dashboard shows the report link to copy).\n"
+            f"To walk the wizard as a customer, create an invitation on the dashboard, open it, and run its\n"
             "CloudFormation or manual commands (AWS CLI: pip install awscli) in a shell with these settings,\n"
             "which point the CLI at the local AWS as the demo customer's administrator:\n"
             f"  export AWS_ENDPOINT_URL={local.url} AWS_DEFAULT_REGION=us-east-1 "

@@ -68,6 +68,12 @@ class Settings:
     resource_costs: bool = True
     thresholds_file: Path | None = None
     price_catalogue: Path | None = None  # None: the bundled finops/pricing/catalogue.json
+    # The consultant's workspace and report delivery (issue 9).
+    public_signup: bool = False
+    smtp_url: str | None = field(default=None, repr=False)  # may hold a password in its userinfo
+    mail_from: str | None = None
+    booking_url: str | None = None
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -95,7 +101,13 @@ class Settings:
             resource_costs=_bool(env, "FINOPS_RESOURCE_COSTS", True),
             thresholds_file=Path(env["FINOPS_THRESHOLDS"]) if env.get("FINOPS_THRESHOLDS") else None,
             price_catalogue=Path(env["FINOPS_PRICE_CATALOGUE"]) if env.get("FINOPS_PRICE_CATALOGUE") else None,
+            public_signup=_bool(env, "FINOPS_PUBLIC_SIGNUP", False),
+            smtp_url=env.get("FINOPS_SMTP_URL") or None,
+            mail_from=env.get("FINOPS_MAIL_FROM") or None,
+            booking_url=env.get("FINOPS_BOOKING_URL") or None,
+            trusted_proxies=_int(env, "FINOPS_TRUSTED_PROXIES", 0),
         )
+        _check_delivery_settings(settings)
         if settings.price_catalogue is not None and not settings.price_catalogue.is_file():
             message = f"FINOPS_PRICE_CATALOGUE names {settings.price_catalogue}, which is not a file"
             raise ConfigError(message, customer_message=message)
@@ -106,6 +118,10 @@ class Settings:
         if not settings.base_url:
             settings = replace(settings, base_url=f"http://{settings.host}:{settings.port}")
         return settings
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_url)
 
     def with_secret_key(self) -> Settings:
         """Return settings with a secret key: the configured one, or one kept beside the database.
@@ -122,3 +138,21 @@ class Settings:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
         return replace(self, secret_key=key_file.read_text().strip())
+
+
+def _check_delivery_settings(settings: Settings) -> None:
+    """Refuse, at start-up and with a sentence, a mail or booking setting that cannot work."""
+    from urllib.parse import urlsplit
+
+    if settings.booking_url:
+        parts = urlsplit(settings.booking_url)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            message = f"FINOPS_BOOKING_URL must be an http(s) URL, got {settings.booking_url!r}"
+            raise ConfigError(message, customer_message=message)
+    if settings.smtp_url:
+        from finops.mail import parse_smtp_url
+
+        parse_smtp_url(settings.smtp_url)  # raises a ConfigError naming the problem, never the password
+        if not settings.mail_from:
+            message = "FINOPS_MAIL_FROM must be set when FINOPS_SMTP_URL is (the From: address of report emails)"
+            raise ConfigError(message, customer_message=message)

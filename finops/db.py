@@ -6,6 +6,7 @@ is a new function appended to ``MIGRATIONS``; applied migrations are recorded by
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -198,17 +199,91 @@ def _m003_checks_engine(db: sqlite_utils.Database) -> None:
     )
 
 
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _m004_workspace(db: sqlite_utils.Database) -> None:
+    """Operators, invitations, hashed capability tokens, deletion audit, outbox, notes, connection checks.
+
+    Capability tokens are stored only as SHA-256 hashes: ``report_token`` becomes
+    ``report_token_hash`` (existing links keep working until they expire), and a review made
+    before this migration keeps its old wizard URL, its id, as its invitation (hashed too).
+    Links issued from now on are derived from the secret key and a per-review nonce
+    (``finops.links``); ``*_nonce`` is null for the links issued before.
+    """
+    conn = db.conn
+    conn.execute("ALTER TABLE reviews RENAME COLUMN report_token TO report_token_hash")
+    reviews = db["reviews"]
+    for name, kind in (
+        ("report_nonce", str), ("invitation_hash", str), ("invitation_nonce", str), ("operator_id", int),
+        ("operator_note", str), ("summary_md", str), ("invited_at", str),
+    ):
+        reviews.add_column(name, kind)
+    for row in list(db.query("select id, report_token_hash from reviews")):
+        conn.execute("update reviews set report_token_hash = ?, invitation_hash = ? where id = ?",
+                     [sha256_hex(row["report_token_hash"]), sha256_hex(row["id"]), row["id"]])
+    reviews.create_index(["invitation_hash"], unique=True)
+    fk = [("review_id", "reviews", "id")]
+    db["operators"].create(
+        {
+            "id": int, "email": str, "password_hash": str, "created_at": str, "last_sign_in_at": str,
+            "session_nonce": str,  # part of the session's user id: changing it signs every session out
+            "set_password_hash": str, "set_password_expires_at": str, "disabled": int,
+        },
+        pk="id", not_null={"email", "created_at", "session_nonce"}, defaults={"disabled": 0},
+    )
+    db["operators"].create_index(["email"], unique=True)
+    db["operators"].create_index(["set_password_hash"], unique=True)
+    db["deletions"].create(
+        {
+            "id": int, "deleted_at": str, "deleted_by": str, "review_ref": str, "rows_deleted": int,
+            # Hashes of the review's links, so that they answer "deleted" (410) rather than "not found".
+            "report_token_hash": str, "invitation_hash": str,
+        },
+        pk="id", not_null={"deleted_at", "deleted_by"},
+    )
+    db["deletions"].create_index(["report_token_hash"])
+    db["deletions"].create_index(["invitation_hash"])
+    db["outbox"].create(
+        {
+            "id": int, "review_id": str, "kind": str, "attempt": int, "recipients": str, "cc": str,
+            "reply_to": str, "status": str, "tries": int, "last_error": str, "created_at": str,
+            "next_try_at": str, "sent_at": str,
+        },
+        pk="id", foreign_keys=fk, not_null={"review_id", "kind", "status", "created_at"}, defaults={"tries": 0},
+    )
+    db["outbox"].create_index(["review_id", "kind", "attempt"], unique=True)
+    db["outbox"].create_index(["status", "next_try_at"])
+    db["finding_notes"].create(
+        {"review_id": str, "uid": str, "body": str, "updated_at": str, "updated_by": str},
+        pk=("review_id", "uid"), foreign_keys=fk,
+    )
+    db["connection_checks"].create(
+        {
+            "id": str, "review_id": str, "role_arn": str, "status": str, "ok": int, "code": str, "message": str,
+            "account_id": str, "created_at": str, "finished_at": str,
+        },
+        pk="id", foreign_keys=fk, not_null={"review_id", "status", "created_at"},
+    )
+    db["connection_checks"].create_index(["review_id"])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_cost_data", _m002_cost_data),
     ("003_checks_engine", _m003_checks_engine),
+    ("004_workspace", _m004_workspace),
 ]
 
 # Child tables, deleted before their review (foreign keys are enforced).
 REVIEW_CHILD_TABLES = (
     "review_steps", "coverage", "inventory", "findings",
     "spend_monthly", "spend_daily", "resource_costs", "cost_recommendations", "cost_summary", "check_runs",
+    "outbox", "finding_notes", "connection_checks",
 )
+# What a new scan replaces: the operator's notes, the outbox and connection checks stay.
+REVIEW_RESULT_TABLES = REVIEW_CHILD_TABLES[:10]
 
 
 def connect(path: Path | str, *, migrations: bool = True) -> sqlite_utils.Database:
@@ -219,6 +294,9 @@ def connect(path: Path | str, *, migrations: bool = True) -> sqlite_utils.Databa
     db = sqlite_utils.Database(conn)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 30000")
+    # Deleted rows are overwritten with zeros, not left in free pages: deletion on request and
+    # retention really remove a review's data from the file (see reviews.delete_review).
+    conn.execute("PRAGMA secure_delete = ON")
     if str(path) != ":memory:":
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")

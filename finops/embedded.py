@@ -273,6 +273,7 @@ class WorkerSupervisor:
     """
 
     env: dict[str, str]
+    args: tuple[str, ...] = ()
     process: subprocess.Popen | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _spawning: threading.Lock = field(default_factory=threading.Lock)
@@ -283,7 +284,7 @@ class WorkerSupervisor:
         return self
 
     def _spawn(self) -> None:
-        cmd = [sys.executable, "-m", "finops.cli", "worker", "--parent-pid", str(os.getpid())]
+        cmd = [sys.executable, "-m", "finops.cli", "worker", "--parent-pid", str(os.getpid()), *self.args]
         with self._spawning:
             if self._stop.is_set():
                 return

@@ -133,3 +133,28 @@ class ReviewNotFound(FinopsError):
 
 class ReviewStateError(FinopsError):
     code = "review_state"
+
+
+class ReviewExpired(FinopsError):
+    """Past its ``expires_at``: gone for every purpose, even before the purge deletes it (HTTP 410)."""
+
+    code = "expired"
+    customer_message = (
+        "This review has expired: its report and everything stored for it are no longer available. "
+        "Ask your FinOps Pack contact for a new review if you need one."
+    )
+
+
+class ReviewDeleted(FinopsError):
+    """Deleted on request or by retention; only its link's hash is remembered (HTTP 410)."""
+
+    code = "deleted"
+    customer_message = "This review was deleted, with its report and everything stored for it."
+
+
+class SignupClosed(FinopsError):
+    code = "signup_closed"
+    customer_message = (
+        "Reviews on this FinOps Pack start from an invitation: ask your FinOps Pack contact for your "
+        "invitation link."
+    )

@@ -73,3 +73,47 @@ def requeue_lost_reviews(settings: Settings, db: sqlite_utils.Database, connecti
         enqueue_review(settings, review["id"], review["attempt"], connection=queue.connection)
         requeued.append(review["id"])
     return requeued
+
+
+# -- the quick queue: Test connection and report emails ------------------------------------------
+# Short jobs a person may be waiting on. Every worker takes them before scans (it lists this queue
+# first), and `serve` runs one more embedded worker for this queue only, so a Test connection
+# never waits behind a scan that takes minutes.
+CONNECTION_JOB = "jobs.connection.run_connection_check"
+MAIL_JOB = "jobs.mail.send_outbox_message"
+CONNECTION_TIMEOUT = 90  # seconds: AssumeRole x3 and GetCallerIdentity, with few retries
+MAIL_TIMEOUT = 120
+
+
+def quick_queue_name(settings: Settings) -> str:
+    return f"{settings.queue_name}-quick"
+
+
+def quick_queue(settings: Settings, connection: Redis | None = None) -> Queue:
+    reviews = review_queue(settings, connection)  # the same connection and serializer as the scans'
+    return Queue(quick_queue_name(settings), connection=reviews.connection, serializer=reviews.serializer)
+
+
+def worker_queue_names(settings: Settings, quick_only: bool = False) -> list[str]:
+    return [quick_queue_name(settings)] if quick_only else [quick_queue_name(settings), settings.queue_name]
+
+
+def enqueue_connection_check(settings: Settings, check_id: str, connection: Redis | None = None) -> None:
+    quick_queue(settings, connection).enqueue(
+        CONNECTION_JOB, check_id, job_id=f"connection-{check_id}", job_timeout=CONNECTION_TIMEOUT,
+        result_ttl=600, failure_ttl=24 * 3600, on_failure=Callback("jobs.connection.on_connection_check_failed"),
+        description=f"test connection {check_id[:6]}",
+    )
+
+
+def enqueue_mail(settings: Settings, message_id: int, tries: int, connection: Redis | None = None) -> None:
+    """One try at sending an outbox message; the same try is never queued twice."""
+    queue = quick_queue(settings, connection)
+    jid = f"mail-{message_id}-{tries}"
+    existing = queue.fetch_job(jid)
+    if existing is not None and existing.get_status(refresh=False) not in (JobStatus.FINISHED, JobStatus.FAILED):
+        return
+    if existing is not None:
+        existing.delete()
+    queue.enqueue(MAIL_JOB, message_id, job_id=jid, job_timeout=MAIL_TIMEOUT, result_ttl=600,
+                  failure_ttl=7 * 24 * 3600, description=f"report email {message_id} try {tries + 1}")

@@ -17,14 +17,17 @@ from typing import Any
 
 import sqlite_utils
 
+from finops import links
 from finops.aws.arn import new_external_id, parse_role_arn
 from finops.config import Settings
 from finops.cost import CE_REQUEST_PRICE
-from finops.db import REVIEW_CHILD_TABLES, atomic, iso, parse_iso, utcnow
+from finops.db import REVIEW_CHILD_TABLES, REVIEW_RESULT_TABLES, atomic, iso, parse_iso, utcnow
 from finops.errors import (
     ExternalIdMismatch,
     FinopsError,
     QueueUnavailable,
+    ReviewDeleted,
+    ReviewExpired,
     ReviewNotFound,
     ReviewStateError,
     WorkerLost,
@@ -55,20 +58,42 @@ class Contact:
     company: str
 
 
-def create_review(db: sqlite_utils.Database, settings: Settings, now: datetime | None = None) -> dict:
+def create_review(
+    db: sqlite_utils.Database, settings: Settings, now: datetime | None = None, *,
+    contact: Contact | None = None, operator_id: int | None = None, note: str | None = None,
+) -> dict:
+    """A new review (draft). Its two links are derived on demand (``finops.links``); only their hashes are stored."""
     now = now or utcnow()
+    review_id = secrets.token_urlsafe(16)  # not a capability: operators' pages need sign-in
     row = {
-        "id": secrets.token_urlsafe(16),  # 128 bits: the wizard URL is a capability too
+        "id": review_id,
         "external_id": new_external_id(),
-        "report_token": secrets.token_urlsafe(32),  # 256 bits
         "status": DRAFT,
         "progress": 0,
         "attempt": 0,
         "created_at": iso(now),
         "expires_at": iso(now + timedelta(days=settings.retention_days)),
+        "operator_id": operator_id,
+        "operator_note": note or None,
+        **links.new_columns(settings, review_id),
     }
+    if contact is not None:
+        row.update(contact_name=contact.name or None, contact_email=contact.email or None,
+                   contact_company=contact.company or None, invited_at=iso(now))
     db["reviews"].insert(row)
-    return get_review(db, row["id"])
+    return get_review(db, review_id)
+
+
+def create_invitation(
+    db: sqlite_utils.Database, settings: Settings, *, company: str, email: str, name: str = "",
+    note: str | None = None, operator_id: int | None = None,
+) -> tuple[dict, str]:
+    """A review prepared for one customer, and its invitation URL (the wizard's capability link)."""
+    review = create_review(db, settings, contact=Contact(name.strip(), email.strip(), company.strip()),
+                           operator_id=operator_id, note=(note or "").strip() or None)
+    url = links.invitation_url(settings, review)
+    assert url is not None
+    return review, url
 
 
 def get_review(db: sqlite_utils.Database, review_id: str) -> dict:
@@ -78,11 +103,40 @@ def get_review(db: sqlite_utils.Database, review_id: str) -> dict:
     return rows[0]
 
 
+def live_review(db: sqlite_utils.Database, review_id: str, now: datetime | None = None) -> dict:
+    """A review that has not expired: an expired one is gone for every purpose, purged or not."""
+    return ensure_live(get_review(db, review_id), now)
+
+
+def ensure_live(review: dict, now: datetime | None = None) -> dict:
+    if is_expired(review, now):
+        raise ReviewExpired(f"review {review['id'][:6]} expired at {review['expires_at']}")
+    return review
+
+
+def _by_link(db: sqlite_utils.Database, column: str, token: str, now: datetime | None) -> dict:
+    if not links.TOKEN_RE.match(token or ""):
+        raise ReviewNotFound("malformed link")
+    digest = links.token_hash(token)
+    rows = list(db.query(f"select * from reviews where {column} = ?", [digest]))  # noqa: S608 - fixed names
+    if rows:
+        return ensure_live(rows[0], now)
+    gone = list(db.query(f"select deleted_by from deletions where {column} = ? limit 1", [digest]))  # noqa: S608
+    if gone:
+        if gone[0]["deleted_by"] == RETENTION:
+            raise ReviewExpired("purged after its retention date")
+        raise ReviewDeleted("deleted")
+    raise ReviewNotFound("no such link")
+
+
 def get_by_token(db: sqlite_utils.Database, token: str, now: datetime | None = None) -> dict:
-    rows = list(db.query("select * from reviews where report_token = ?", [token]))
-    if not rows or is_expired(rows[0], now):
-        raise ReviewNotFound("no such report")
-    return rows[0]
+    """The review a report link opens (the report and nothing else)."""
+    return _by_link(db, "report_token_hash", token, now)
+
+
+def get_by_invitation(db: sqlite_utils.Database, token: str, now: datetime | None = None) -> dict:
+    """The review an invitation link opens (its wizard)."""
+    return _by_link(db, "invitation_hash", token, now)
 
 
 def is_expired(review: dict, now: datetime | None = None) -> bool:
@@ -112,7 +166,7 @@ def submit(
     Raises a FinopsError with a customer sentence on bad input; nothing typed is lost because
     the caller re-renders the form with the submitted values.
     """
-    review = get_review(db, review_id)
+    review = live_review(db, review_id)
     if review["status"] in ACTIVE_STATUSES:
         return review  # a double submit: the scan is already queued or running
     if review["status"] not in SUBMITTABLE:
@@ -138,14 +192,49 @@ def submit(
             add_step(db, review_id, "Scan queued")
     if not changed:
         return get_review(db, review_id)  # lost a race with a concurrent submit: it queued the scan
+    _enqueue_or_undo(db, review_id, attempt, review["status"], enqueue)
+    return get_review(db, review_id)
+
+
+def _enqueue_or_undo(db: sqlite_utils.Database, review_id: str, attempt: int, previous_status: str,
+                     enqueue: Callable[[str, int], None]) -> None:
     try:
         enqueue(review_id, attempt)
     except Exception as error:
         log.warning("review=%s state=enqueue-failed error=%s: %s", review_id[:6], type(error).__name__, error)
+        back = DRAFT if previous_status in SUBMITTABLE else previous_status
         with atomic(db):
-            db.execute("update reviews set status = ?, attempt = ? where id = ?", [DRAFT, attempt - 1, review_id])
+            db.execute("update reviews set status = ?, attempt = ? where id = ?", [back, attempt - 1, review_id])
             add_step(db, review_id, QueueUnavailable.customer_message, "error")
         raise QueueUnavailable(f"enqueue failed: {type(error).__name__}") from None
+
+
+RESCANNABLE = (COMPLETE, PARTIAL, FAILED)
+
+
+def rescan(db: sqlite_utils.Database, review_id: str, *, enqueue: Callable[[str, int], None]) -> dict:
+    """The operator scans a finished review again: a new attempt, the same role and External ID.
+
+    The current report stays stored until the new results replace it.
+    """
+    review = live_review(db, review_id)
+    if review["status"] in ACTIVE_STATUSES:
+        return review
+    if review["status"] not in RESCANNABLE or not review["role_arn"]:
+        raise ReviewStateError(f"status {review['status']}", customer_message=(
+            "This review has no connected role yet: the customer has to finish the wizard first."))
+    attempt = review["attempt"] + 1
+    with atomic(db):
+        changed = db.execute(
+            "update reviews set status = ?, attempt = ?, progress = 0, error_code = null, error_message = null, "  # noqa: S608
+            "submitted_at = ?, started_at = null, heartbeat_at = null, finished_at = null "
+            f"where id = ? and status in ({','.join('?' * len(RESCANNABLE))})",
+            [QUEUED, attempt, iso(utcnow()), review_id, *RESCANNABLE],
+        ).rowcount
+        if changed:
+            add_step(db, review_id, "Scan queued again by the operator (same role and External ID)")
+    if changed:
+        _enqueue_or_undo(db, review_id, attempt, review["status"], enqueue)
     return get_review(db, review_id)
 
 
@@ -166,8 +255,8 @@ def start(db: sqlite_utils.Database, review_id: str) -> dict | None:
     with atomic(db):
         changed = db.execute(
             "update reviews set status = ?, started_at = ?, heartbeat_at = ?, progress = 1 "
-            "where id = ? and status = ?",
-            [RUNNING, now, now, review_id, QUEUED],
+            "where id = ? and status = ? and expires_at > ?",  # an expired review is never scanned
+            [RUNNING, now, now, review_id, QUEUED, now],
         ).rowcount
         if changed:
             add_step(db, review_id, "Scanner started")
@@ -183,8 +272,14 @@ def heartbeat(db: sqlite_utils.Database, review_id: str, progress: int | None = 
     db.execute(sql + " where id = ? and status = ?", [*args, review_id, RUNNING])
 
 
-def store_result(db: sqlite_utils.Database, review_id: str, result: ScanResult) -> str:
-    """Write inventory, coverage and findings, and finish the review, in one transaction."""
+def store_result(
+    db: sqlite_utils.Database, review_id: str, result: ScanResult, retention_days: int | None = None,
+) -> str:
+    """Write inventory, coverage and findings, and finish the review, in one transaction.
+
+    With ``retention_days``, the report is kept that many days from now (the report email says
+    until when), never less than the review already had.
+    """
     status = PARTIAL if result.partial else COMPLETE
     with atomic(db):
         _clear_results(db, review_id, keep_steps=True)
@@ -213,11 +308,15 @@ def store_result(db: sqlite_utils.Database, review_id: str, result: ScanResult) 
             "catalogue_sources": json.dumps(checks.catalogue_sources),
         })
         _store_costs(db, review_id, result)
+        finished = utcnow()
         db.execute(
             "update reviews set status = ?, account_id = ?, regions = ?, progress = 100, finished_at = ?, "
             "heartbeat_at = ? where id = ?",
-            [status, result.account_id, json.dumps(result.regions), iso(utcnow()), iso(utcnow()), review_id],
+            [status, result.account_id, json.dumps(result.regions), iso(finished), iso(finished), review_id],
         )
+        if retention_days:
+            db.execute("update reviews set expires_at = max(expires_at, ?) where id = ?",
+                       [iso(finished + timedelta(days=retention_days)), review_id])
         gaps = sum(1 for c in result.coverage if c.status != "ok" and not c.source.startswith(CHECK_SOURCE_PREFIX))
         add_step(
             db, review_id,
@@ -351,23 +450,66 @@ def reap_if_stale(db: sqlite_utils.Database, review: dict, settings: Settings, n
     return review
 
 
-def delete_review(db: sqlite_utils.Database, review_id: str) -> None:
+RETENTION = "retention"
+BY_CUSTOMER = "customer via report link"
+BY_CLI = "operator via command line"
+
+
+def by_operator(email: str) -> str:
+    return f"operator {email}"
+
+
+def delete_review(db: sqlite_utils.Database, review_id: str, by: str) -> dict:
+    """The one deletion: every row of the review in one transaction, overwritten on disk, and an audit row.
+
+    The report button, the operator's delete (dashboard or CLI, e.g. answering a reply to the
+    report email) and retention all come here. The connection has ``secure_delete`` on (set for
+    every connection in ``finops.db.connect``), so freed pages are zeroed; the WAL is then
+    checkpointed and truncated, so no copy of the rows is left in it either. The audit row says
+    when and by whom, with the first six characters of the review id (what logs show) and the
+    hashes of its links (so they answer "deleted" rather than "not found"), and no data.
+    """
+    db.conn.execute("PRAGMA secure_delete = ON")
     with atomic(db):
+        review = get_review(db, review_id)
+        rows = 0
         for table in REVIEW_CHILD_TABLES:
-            db.execute(f"delete from {table} where review_id = ?", [review_id])  # noqa: S608 - fixed names
-        db.execute("delete from reviews where id = ?", [review_id])
+            rows += db.execute(f"delete from {table} where review_id = ?", [review_id]).rowcount  # noqa: S608
+        rows += db.execute("delete from reviews where id = ?", [review_id]).rowcount
+        audit = {
+            "deleted_at": iso(utcnow()), "deleted_by": by, "review_ref": review_id[:6], "rows_deleted": rows,
+            "report_token_hash": review["report_token_hash"], "invitation_hash": review["invitation_hash"],
+        }
+        db["deletions"].insert(audit)
+    checkpoint(db)
+    log.info("review=%s state=deleted by=%r rows=%d", review_id[:6], by if by == RETENTION or by == BY_CUSTOMER
+             else "operator", rows)
+    return audit
+
+
+def checkpoint(db: sqlite_utils.Database) -> None:
+    """Fold the WAL into the database file and truncate it (best effort: a reader may hold it)."""
+    try:
+        db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except Exception as error:  # noqa: BLE001 - the deletion is committed; this only tidies the WAL
+        log.warning("wal checkpoint failed: %s", error)
+
+
+def deletions(db: sqlite_utils.Database, limit: int = 50) -> list[dict]:
+    return list(db.query("select deleted_at, deleted_by, review_ref, rows_deleted from deletions "
+                         "order by id desc limit ?", [limit]))
 
 
 def purge_expired(db: sqlite_utils.Database, now: datetime | None = None) -> int:
     """Delete every review past its retention date, with everything stored for it."""
     expired = [r["id"] for r in db.query("select id from reviews where expires_at <= ?", [iso(now or utcnow())])]
     for review_id in expired:
-        delete_review(db, review_id)
+        delete_review(db, review_id, RETENTION)
     return len(expired)
 
 
 def _clear_results(db: sqlite_utils.Database, review_id: str, keep_steps: bool = False) -> None:
-    for table in REVIEW_CHILD_TABLES:
+    for table in REVIEW_RESULT_TABLES:
         if keep_steps and table == "review_steps":
             continue
         db.execute(f"delete from {table} where review_id = ?", [review_id])  # noqa: S608 - fixed names

@@ -65,7 +65,7 @@ class ReviewWorker(Worker):
         job = self._current_job
         if job is None or not self.horse_pid:
             return None
-        log.warning("review=%s state=interrupted reason=worker-stopping job=%s", job.args[0][:6], job.id)
+        log.warning("job=%s state=interrupted reason=worker-stopping", job.id[:16])
         self._interrupted_job_id = job.id
         self._stopped_job_id = job.id  # RQ records the job as stopped, not as a failure to retry
         self.kill_horse()
@@ -110,6 +110,8 @@ class ReviewWorker(Worker):
 
 def mark_interrupted(settings: Settings, job: Job) -> None:
     """Fail the job's review, if this attempt is still running, with a sentence to act on."""
+    if not job.id.startswith("review-"):
+        return  # a Test connection or an email: its own failure callback or the outbox says so
     review_id = job.args[0]
     reviews.fail(connect(settings.db_path), review_id, ScanInterrupted(f"job {job.id} stopped"),
                  attempt=attempt_of(job.id))

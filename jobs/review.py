@@ -39,7 +39,7 @@ def run_review_job(review_id: str) -> str:
             on_step=lambda message: reviews.add_step(db, review_id, message),
             on_progress=lambda pct: reviews.heartbeat(db, review_id, pct),
         )
-        status = reviews.store_result(db, review_id, result)
+        status = reviews.store_result(db, review_id, result, retention_days=settings.retention_days)
     except FinopsError as error:
         log.warning("review=%s state=failed code=%s", review_id[:6], error.code)
         reviews.fail(db, review_id, error)
@@ -51,7 +51,22 @@ def run_review_job(review_id: str) -> str:
     finally:
         stop.set()
     log.info("review=%s state=%s findings=%d", review_id[:6], status, len(result.findings))
+    send_report_email(settings, db, review_id)
     return status
+
+
+def send_report_email(settings: Settings, db: Any, review_id: str) -> None:
+    """Queue the report email (the outbox row first: the maintenance loop retries a lost enqueue)."""
+    from finops import mail
+    from finops.queue import enqueue_mail
+
+    message_id = mail.queue_report_email(db, settings, review_id)
+    if message_id is None or not settings.mail_enabled:
+        return
+    try:
+        enqueue_mail(settings, message_id, 0)
+    except Exception as error:  # noqa: BLE001 - the row stays queued; the worker loop sends it
+        log.warning("outbox=%s state=enqueue-failed error=%s", message_id, type(error).__name__)
 
 
 def _heartbeat(settings: Settings, review_id: str, stop: threading.Event) -> None:

@@ -35,3 +35,8 @@ document.addEventListener("htmx:responseError", (event) => {
   message.textContent = target.dataset.errorMessage;
   target.replaceChildren(message);
 });
+
+// Printing (Save as PDF): open every "How this was calculated" so the document has the evidence.
+window.addEventListener("beforeprint", () => {
+  document.querySelectorAll("#findings details, #commitments details").forEach((node) => { node.open = true; });
+});

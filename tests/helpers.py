@@ -20,12 +20,54 @@ def csrf(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
-def start_review(client: Any) -> str:
-    """Create a review through the web flow; return its id."""
-    home = client.get("/")
-    response = client.post("/reviews", data={"csrf_token": csrf(home.get_data(as_text=True))})
-    assert response.status_code == 303, response.status_code
-    return response.headers["Location"].rsplit("/", 1)[-1]
+def app_settings(client: Any) -> Any:
+    return client.application.extensions["finops.settings"]
+
+
+def start_review(client: Any, company: str = "Example Corp", email: str = "dana@example.com",
+                 name: str = "Dana Customer") -> str:
+    """An operator's invitation for a customer; returns its token: the wizard is /reviews/<token>."""
+    from finops import reviews
+    from finops.db import connect
+
+    settings = app_settings(client)
+    _, url = reviews.create_invitation(connect(settings.db_path), settings, company=company, email=email, name=name)
+    return url.rsplit("/", 1)[1]
+
+
+def review_id_of(client: Any, token: str) -> str:
+    """The review an invitation token opens (tests look it up in the database by id)."""
+    from finops import reviews
+    from finops.db import connect
+
+    return reviews.get_by_invitation(connect(app_settings(client).db_path), token)["id"]
+
+
+def report_token_of(settings: Any, review_id: str) -> str:
+    """The review's report link token, as the email and the dashboard give it out."""
+    from finops import links, reviews
+    from finops.db import connect
+
+    db = connect(settings.db_path)
+    return links.ensure_token(db, settings.with_secret_key(), reviews.get_review(db, review_id), links.REPORT)
+
+
+def invitation_token_of(settings: Any, review_id: str) -> str:
+    from finops import links, reviews
+    from finops.db import connect
+
+    db = connect(settings.db_path)
+    return links.ensure_token(db, settings.with_secret_key(), reviews.get_review(db, review_id), links.INVITATION)
+
+
+def run_quick_jobs(settings: Any) -> None:
+    """Run the quick queue's jobs (Test connection, emails) in this process until it is empty."""
+    from rq import SimpleWorker
+
+    from finops.queue import quick_queue, redis_connection
+
+    queue = quick_queue(settings, redis_connection(settings))
+    SimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=False)
 
 
 def connect_form(client: Any, review_id: str, **overrides: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 from finops import iam_policy
 from finops.sandbox import seed
+from tests.helpers import start_review
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
 WIZARD_ARTIFACTS = ARTIFACTS.parent / "wizard"
@@ -82,11 +83,10 @@ def wizard_shot(page, name: str, selector: str | None = None) -> None:  # type: 
         page.screenshot(path=path, full_page=True)
 
 
-def test_customer_watches_the_review_run_to_the_report(live_server, worker, page, customer):
+def test_customer_watches_the_review_run_to_the_report(app, live_server, worker, page, customer):
     seed.seed_demo_waste(customer)
-    page.goto(live_server + "/")
-    shot(page, "01-home")
-    page.click("#start-review")
+    invitation = start_review(app.test_client())  # the operator's invitation link, which the customer follows
+    page.goto(f"{live_server}/reviews/{invitation}")
     page.wait_for_selector("#external-id")
     external_id = page.inner_text("#external-id").strip()
     assert page.input_value("#external_id") == external_id  # pre-filled for the customer
@@ -125,19 +125,21 @@ def test_customer_watches_the_review_run_to_the_report(live_server, worker, page
     wizard_shot(page, "08-report-remove-access", "#remove-access")
 
 
-def test_customer_walks_the_wizard_from_the_security_page_to_a_running_review(live_server, worker, page, customer):
+def test_customer_walks_the_wizard_from_the_security_page_to_a_running_review(app, live_server, worker, page,
+                                                                               customer):
     """Security model -> External ID (copied) -> create the role -> Test connection -> Start the scan."""
     from playwright.sync_api import expect
 
+    invitation = start_review(app.test_client())
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
-    page.goto(live_server + "/")
-    page.click("#security-link")
+    page.goto(live_server + "/")  # a visitor without a link lands on the security model
     page.wait_for_selector("#default-policy")
     assert page.inner_text("#unsupported-regions").startswith("Unsupported regions")
     assert '"Effect": "Deny"' in page.inner_text("#default-policy")
+    assert "Reviews start from an invitation" in page.inner_text("#next-step")
     wizard_shot(page, "01-security-model")
 
-    page.click("#start-review")
+    page.goto(f"{live_server}/reviews/{invitation}")  # the invitation link the customer was sent
     page.wait_for_selector("#external-id")
     external_id = page.inner_text("#external-id").strip()
     page.click("#copy-external-id")

@@ -19,16 +19,17 @@ from finops.reviews import get_review
 from finops.sandbox import seed
 from tests import inventory_seed
 from tests.conftest import run_worker_burst
-from tests.helpers import connect_form, start_review
+from tests.helpers import connect_form, report_token_of, review_id_of, start_review
 
 REGIONS = ("us-east-1", "eu-west-1")
 
 
 def run_review(client, settings, customer) -> str:  # type: ignore[no-untyped-def]
-    review_id = start_review(client)
-    form = connect_form(client, review_id)
+    token = start_review(client)
+    review_id = review_id_of(client, token)
+    form = connect_form(client, token)
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
-    assert client.post(f"/reviews/{review_id}/scan", data=form).status_code == 303
+    assert client.post(f"/reviews/{token}/scan", data=form).status_code == 303
     run_worker_burst(settings)
     return review_id
 
@@ -289,7 +290,7 @@ def test_every_resource_type_arrives_in_sqlite_from_two_regions(client, settings
     assert [c["api_calls"] for c in sp_reads] == [2]  # nextToken followed by hand: two pages
     assert all(c["api_calls"] >= 1 for c in coverage if c["source"] != "cloudwatch.metrics")
 
-    token = get_review(connect(settings.db_path), review_id)["report_token"]
+    token = report_token_of(settings, review_id)
     summary = json.loads(client.get(f"/r/{token}.json").get_data(as_text=True))["inventory"]
     assert summary["ec2:instance"] == {"eu-west-1": 3, "us-east-1": 3}
     assert summary["s3:bucket"] == {"eu-west-1": 1, "us-east-1": 1}

@@ -29,7 +29,7 @@ from finops.sandbox import seed
 from finops.sandbox.cost_fixtures import demo_costs, load_costs, load_demo_costs
 from finops.scan import run_scan
 from tests.conftest import run_worker_burst
-from tests.helpers import connect_form, start_review
+from tests.helpers import connect_form, report_token_of, review_id_of, start_review
 
 EXTERNAL_ID = "fp-test-external-id-cost"
 ACCOUNT = seed.CUSTOMER_ACCOUNT
@@ -166,7 +166,9 @@ def test_all_enabled_review_stores_spend_resources_and_recommendations_exactly(t
     assert "5 paid Cost Explorer request(s) at $0\\.01 each: **$0\\.05**" in markdown
 
     # Deleting the review deletes every cost row stored for it.
-    reviews.delete_review(db, report["review_id"])
+    assert "review_id" not in report  # a report link opens the report and nothing else
+    (review_id,) = [row["id"] for row in db.query("select id from reviews")]
+    reviews.delete_review(db, review_id, reviews.RETENTION)
     for table in ("spend_monthly", "spend_daily", "resource_costs", "cost_recommendations", "cost_summary"):
         assert db[table].count == 0, table
 
@@ -175,15 +177,17 @@ def test_hosted_report_shows_spend_coh_and_scan_cost(client, settings, local_aws
     monkeypatch.setenv("FINOPS_REGIONS", "us-east-1")
     seed_idle_volume(customer)
     load_demo_costs(local_aws, ACCOUNT)  # dated relative to today, as in the demo
-    review_id = start_review(client)
-    form = connect_form(client, review_id)
+    token = start_review(client)
+    review_id = review_id_of(client, token)
+    form = connect_form(client, token)
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
-    client.post(f"/reviews/{review_id}/scan", data=form)
+    client.post(f"/reviews/{token}/scan", data=form)
     run_worker_burst(settings)
     review = reviews.get_review(connect(settings.db_path), review_id)
     assert review["status"] == "complete"
 
-    html = client.get(f"/r/{review['report_token']}").get_data(as_text=True)
+    report_token = report_token_of(settings, review_id)
+    html = client.get(f"/r/{report_token}").get_data(as_text=True)
     assert html.index('id="coverage"') < html.index('id="findings"') < html.index('id="spend"') < html.index('id="coh"')
     assert '<strong id="spend-total">$2,444.00</strong>' in html
     assert '<strong id="coh-total">$118.50</strong>' in html and "after your discounts" in html
@@ -191,7 +195,7 @@ def test_hosted_report_shows_spend_coh_and_scan_cost(client, settings, local_aws
     assert "5 paid Cost Explorer requests at $0.01 each, <strong>$0.05</strong>" in html
     assert "<polyline" in html and "i-0demo0000000001" in html
     assert '<strong id="total-monthly">$10.00</strong>' in html  # native findings only, COH kept apart
-    data = json.loads(client.get(f"/r/{review['report_token']}.json").get_data(as_text=True))
+    data = json.loads(client.get(f"/r/{report_token}.json").get_data(as_text=True))
     assert data["totals"]["monthly_savings"] == "10.00" and data["scan_cost"]["requests"] == 5
 
 

@@ -19,13 +19,14 @@ from finops.collect.runner import CollectorProgress, run_collectors
 from finops.db import connect
 from finops.sandbox import seed
 from tests import inventory_seed
+from tests.helpers import report_token_of
 from tests.test_collectors import REGIONS, inventory_rows, run_review
 
 COLLECTOR_SERVICES = sorted({spec.service for spec in discover().values()})
 
 
 def report_json(client, settings, review_id: str) -> dict:  # type: ignore[no-untyped-def]
-    token = reviews.get_review(connect(settings.db_path), review_id)["report_token"]
+    token = report_token_of(settings, review_id)
     return json.loads(client.get(f"/r/{token}.json").get_data(as_text=True))
 
 
@@ -81,7 +82,7 @@ def test_a_denied_service_gives_a_partial_review_naming_exactly_that_gap(
     }
 
     # The customer sees it: in the hosted report, and in the live progress steps.
-    html = client.get(f"/r/{reviews.get_review(db, review_id)['report_token']}").get_data(as_text=True)
+    html = client.get(f"/r/{report_token_of(settings, review_id)}").get_data(as_text=True)
     assert "Lambda functions in eu-west-1 could not be read: the role lacks lambda:ListFunctions." in html
     steps = " ".join(s["message"] for s in reviews.steps(db, review_id))
     assert "lambda.functions in eu-west-1" in steps and "lambda.functions in us-east-1" in steps

@@ -22,7 +22,7 @@ from tests.conftest import free_port
 from tests.helpers import descendants, fired_checks, wait_until_gone
 
 
-def start_demo(tmp_path, port: int) -> tuple[subprocess.Popen, str]:
+def start_demo(tmp_path, port: int, output: list[str] | None = None) -> tuple[subprocess.Popen, str]:
     """The demo command as a user runs it; returns it and its review's URL once it printed it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FINOPS_"))}
     env.update({"FINOPS_PORT": str(port), "FINOPS_DB_PATH": str(tmp_path / "demo.db"), "PYTHONUNBUFFERED": "1"})
@@ -30,7 +30,7 @@ def start_demo(tmp_path, port: int) -> tuple[subprocess.Popen, str]:
         [sys.executable, "-m", "finops.cli", "demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True,
     )
-    output: list[str] = []
+    output = [] if output is None else output
     deadline = time.time() + 120
     try:
         while True:
@@ -51,17 +51,20 @@ def start_demo(tmp_path, port: int) -> tuple[subprocess.Popen, str]:
 
 def test_demo_runs_a_review_to_a_report_on_which_every_check_fires(tmp_path):
     port = free_port()
-    proc, url = start_demo(tmp_path, port)
+    output: list[str] = []
+    proc, url = start_demo(tmp_path, port, output)
     try:
         started = time.time()
-        token = None
-        while token is None:
+        opened = None
+        while opened is None:
             assert time.time() - started < 120, "the demo review did not finish within 2 minutes"
             page = urllib.request.urlopen(url, timeout=10).read().decode()  # noqa: S310 - loopback
-            found = re.search(r'href="/r/([\w-]+)"', page)
-            token = found.group(1) if found else None
+            found = re.search(r'href="(/reviews/[\w-]+/report)"', page)
+            opened = found.group(1) if found else None
             time.sleep(0.5)
-        report = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/r/{token}.json", timeout=10).read())  # noqa: S310
+        report_url = urllib.request.urlopen(f"http://127.0.0.1:{port}{opened}", timeout=10).geturl()  # noqa: S310
+        report = json.loads(urllib.request.urlopen(report_url + ".json", timeout=10).read())  # noqa: S310
+        dashboard = signed_in_dashboard(port, "".join(output))
     finally:
         children = descendants(proc.pid)  # its Redis and its worker
         os.killpg(proc.pid, signal.SIGTERM)  # a terminal's Ctrl+C, a supervisor's stop
@@ -77,6 +80,8 @@ def test_demo_runs_a_review_to_a_report_on_which_every_check_fires(tmp_path):
     assert Decimal(report["totals"]["monthly_savings"]) == usage > 0
     assert Decimal(report["totals"]["commitment_monthly_savings"]) > 0
     assert report["spend"]["by_month"] and report["scan_cost"]["requests"] <= 8
+    # The demo operator's dashboard shows the finished review (mail is off: its report link to copy).
+    assert "Example Corp" in dashboard and "complete" in dashboard and "Mail is off" in dashboard
     assert code == 0, "the demo did not stop cleanly on SIGTERM"
     commands = " ".join(c.cmdline for c in children)
     assert "redis-server" in commands and "finops.cli worker" in commands
@@ -99,8 +104,25 @@ def test_demo_killed_with_sigkill_takes_its_worker_scan_and_redis_with_it(tmp_pa
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     # The worker saw its parent go and said so on the review before it exited.
-    review = reviews.get_review(connect(tmp_path / "demo.db"), url.rsplit("/", 1)[1])
+    review = reviews.get_by_invitation(connect(tmp_path / "demo.db"), url.rsplit("/", 1)[1])
     assert (review["status"], review["error_code"]) == ("failed", "scan_interrupted")
+
+
+def signed_in_dashboard(port: int, printed: str) -> str:
+    """Sign in with the credentials the demo printed; the dashboard's HTML."""
+    import http.cookiejar
+    import urllib.parse
+
+    from tests.helpers import csrf
+
+    email, password = re.search(r"sign in as (\S+) with password (\S+)\)", printed).groups()
+    base = f"http://127.0.0.1:{port}"
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    form = csrf(opener.open(f"{base}/sign-in", timeout=10).read().decode())
+    body = urllib.parse.urlencode({"csrf_token": form, "email": email, "password": password}).encode()
+    page = opener.open(f"{base}/sign-in", data=body, timeout=10)
+    assert page.geturl() == f"{base}/dashboard/"
+    return page.read().decode()
 
 
 def _scan_process(children: list) -> bool:

@@ -13,29 +13,39 @@ from finops import reviews
 from finops.db import connect
 from finops.sandbox import seed
 from tests.conftest import run_worker_burst
-from tests.helpers import assume_role_calls, connect_form, expected_waste, start_review
+from tests.helpers import (
+    assume_role_calls,
+    connect_form,
+    expected_waste,
+    report_token_of,
+    review_id_of,
+    start_review,
+)
 
 
 def test_review_end_to_end_through_the_web(client, settings, local_aws, customer):
     seed.seed_demo_waste(customer)
-    review_id = start_review(client)
-    form = connect_form(client, review_id)
+    token = start_review(client)
+    review_id = review_id_of(client, token)
+    form = connect_form(client, token)
     role_arn = seed.create_scanner_role(customer, form["external_id"])
     form["role_arn"] = role_arn
 
-    response = client.post(f"/reviews/{review_id}/scan", data=form)
+    response = client.post(f"/reviews/{token}/scan", data=form)
     assert response.status_code == 303
-    progress = client.get(f"/reviews/{review_id}/progress", headers={"HX-Request": "true"})
+    progress = client.get(f"/reviews/{token}/progress", headers={"HX-Request": "true"})
     assert 'hx-trigger="every 1s"' in progress.get_data(as_text=True)  # still polling while queued
 
     run_worker_burst(settings)
 
-    done = client.get(f"/reviews/{review_id}/progress", headers={"HX-Request": "true"})
+    done = client.get(f"/reviews/{token}/progress", headers={"HX-Request": "true"})
     body = done.get_data(as_text=True)
     assert "hx-trigger" not in body  # polling stops once the review has ended
     assert done.headers.get("HX-Refresh") == "true"
-    token = re.search(r'href="/r/([A-Za-z0-9_-]+)"', body).group(1)
-    assert len(token) >= 43  # 32 random bytes, url-safe: >= 128 bits
+    opened = client.get(re.search(r'href="(/reviews/[A-Za-z0-9_-]+/report)"', body).group(1))
+    assert opened.status_code == 303
+    token = opened.headers["Location"].rsplit("/r/", 1)[1]
+    assert len(token) >= 43  # 256 bits, url-safe
 
     report = client.get(f"/r/{token}")
     html = report.get_data(as_text=True)
@@ -68,10 +78,11 @@ def test_review_end_to_end_through_the_web(client, settings, local_aws, customer
 
 def test_session_credentials_never_rest_in_sqlite_or_redis(client, settings, local_aws, customer, caplog):
     seed.seed_demo_waste(customer)
-    review_id = start_review(client)
-    form = connect_form(client, review_id)
+    token = start_review(client)
+    review_id = review_id_of(client, token)
+    form = connect_form(client, token)
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
-    client.post(f"/reviews/{review_id}/scan", data=form)
+    client.post(f"/reviews/{token}/scan", data=form)
     run_worker_burst(settings)
     assert reviews.get_review(connect(settings.db_path), review_id)["status"] == "complete"
 
@@ -96,10 +107,15 @@ def test_session_credentials_never_rest_in_sqlite_or_redis(client, settings, loc
 
 
 def test_expired_report_is_gone(client, settings):
-    review_id = start_review(client)
+    token = start_review(client)
+    review_id = review_id_of(client, token)
     db = connect(settings.db_path)
     review = reviews.get_review(db, review_id)
     db.execute("update reviews set status = 'complete', expires_at = '2000-01-01T00:00:00Z' where id = ?", [review_id])
-    assert client.get(f"/r/{review['report_token']}").status_code == 404
+    report_token = report_token_of(settings, review["id"])
+    assert client.get(f"/r/{report_token}").status_code == 410  # refused at once, before any purge
+    assert client.get(f"/reviews/{token}").status_code == 410
     assert reviews.purge_expired(db) == 1
-    assert client.get(f"/reviews/{review_id}").status_code == 404
+    assert client.get(f"/r/{report_token}").status_code == 410  # purged: still "expired", not "not found"
+    assert client.get(f"/reviews/{token}").status_code == 410
+    assert client.get(f"/r/{'x' * 43}").status_code == 404

@@ -82,8 +82,8 @@ def scanner_can_assume(role_arn: str, external_id: str) -> str:
 
 
 def test_cloudformation_path_with_the_wizards_exact_commands(client, local_aws, customer, tmp_path):
-    review_id = start_review(client)
-    page = client.get(f"/reviews/{review_id}").get_data(as_text=True)
+    token = start_review(client)
+    page = client.get(f"/reviews/{token}").get_data(as_text=True)
     external_id = re.search(r'<code id="external-id" class="big">([^<]+)</code>', page).group(1)
 
     # The customer downloads the template from the wizard's link...
@@ -131,8 +131,8 @@ def test_cloudformation_path_with_the_wizards_exact_commands(client, local_aws, 
 
 
 def test_manual_path_with_the_wizards_exact_commands(client, local_aws, customer, tmp_path):
-    review_id = start_review(client)
-    page = client.get(f"/reviews/{review_id}").get_data(as_text=True)
+    token = start_review(client)
+    page = client.get(f"/reviews/{token}").get_data(as_text=True)
     external_id = re.search(r'<code id="external-id" class="big">([^<]+)</code>', page).group(1)
 
     # The two files, saved under the names the commands read (downloaded, or pasted from the page).

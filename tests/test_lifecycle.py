@@ -13,15 +13,16 @@ from finops.db import connect
 from finops.queue import review_queue
 from finops.sandbox import seed
 from tests.conftest import free_port, with_settings
-from tests.helpers import connect_form, start_review
+from tests.helpers import connect_form, review_id_of, start_review
 
 
 def test_double_submit_enqueues_one_job(client, settings, customer):
-    review_id = start_review(client)
-    form = connect_form(client, review_id)
+    token = start_review(client)
+    review_id = review_id_of(client, token)
+    form = connect_form(client, token)
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
-    first = client.post(f"/reviews/{review_id}/scan", data=form)
-    second = client.post(f"/reviews/{review_id}/scan", data=form)
+    first = client.post(f"/reviews/{token}/scan", data=form)
+    second = client.post(f"/reviews/{token}/scan", data=form)
     assert (first.status_code, second.status_code) == (303, 303)
     queue = review_queue(settings)
     assert queue.job_ids == [f"review-{review_id}-1"]
@@ -37,9 +38,10 @@ def test_redis_down_keeps_the_form_and_says_so(tmp_path, local_aws, customer):
     )
     app = create_app(dead)
     client = app.test_client()
-    review_id = start_review(client)
-    form = connect_form(client, review_id, role_arn="arn:aws:iam::222222222222:role/finops-pack-readonly")
-    response = client.post(f"/reviews/{review_id}/scan", data=form)
+    token = start_review(client)
+    review_id = review_id_of(client, token)
+    form = connect_form(client, token, role_arn="arn:aws:iam::222222222222:role/finops-pack-readonly")
+    response = client.post(f"/reviews/{token}/scan", data=form)
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "The scan queue is unavailable right now" in html
@@ -49,17 +51,17 @@ def test_redis_down_keeps_the_form_and_says_so(tmp_path, local_aws, customer):
 
 
 def test_external_id_mismatch_is_refused_plainly(client, settings):
-    review_id = start_review(client)
-    form = connect_form(client, review_id, role_arn="arn:aws:iam::222222222222:role/r", external_id="fp-someone-elses")
-    html = client.post(f"/reviews/{review_id}/scan", data=form).get_data(as_text=True)
+    token = start_review(client)
+    form = connect_form(client, token, role_arn="arn:aws:iam::222222222222:role/r", external_id="fp-someone-elses")
+    html = client.post(f"/reviews/{token}/scan", data=form).get_data(as_text=True)
     assert "The External ID does not match this review&#39;s" in html
     assert len(review_queue(settings)) == 0
 
 
 def test_govcloud_arn_is_refused_with_the_security_page_reason(client, settings):
-    review_id = start_review(client)
-    form = connect_form(client, review_id, role_arn="arn:aws-us-gov:iam::222222222222:role/finops-pack-readonly")
-    html = client.post(f"/reviews/{review_id}/scan", data=form).get_data(as_text=True)
+    token = start_review(client)
+    form = connect_form(client, token, role_arn="arn:aws-us-gov:iam::222222222222:role/finops-pack-readonly")
+    html = client.post(f"/reviews/{token}/scan", data=form).get_data(as_text=True)
     assert "GovCloud and China need a separate deployment and trust model" in html
     assert len(review_queue(settings)) == 0
 
@@ -71,11 +73,12 @@ def test_worker_killed_mid_scan_fails_the_review_with_a_sentence(settings, local
     settings = with_settings(settings, heartbeat_timeout=4)
     client = create_app(settings).test_client()
     seed.seed_demo_waste(customer)
-    review_id = start_review(client)
-    form = connect_form(client, review_id)
+    token = start_review(client)
+    review_id = review_id_of(client, token)
+    form = connect_form(client, token)
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
     local_aws.set_faults(latency_ms=400)  # a slow AWS, so the kill lands mid-scan
-    client.post(f"/reviews/{review_id}/scan", data=form)
+    client.post(f"/reviews/{token}/scan", data=form)
 
     worker = subprocess.Popen(
         [sys.executable, "-m", "finops.cli", "worker"], env=os.environ.copy(), start_new_session=True,
@@ -93,7 +96,7 @@ def test_worker_killed_mid_scan_fails_the_review_with_a_sentence(settings, local
         worker.wait(timeout=10)
         killed_at = time.time()
         while True:
-            html = client.get(f"/reviews/{review_id}/progress").get_data(as_text=True)
+            html = client.get(f"/reviews/{token}/progress").get_data(as_text=True)
             if "failed" in html:
                 break
             assert time.time() - killed_at < 60, (
@@ -113,12 +116,14 @@ def test_worker_killed_mid_scan_fails_the_review_with_a_sentence(settings, local
 def test_role_trusting_another_external_id_fails_the_review_with_a_sentence(client, settings, customer):
     from tests.conftest import run_worker_burst
 
-    review_id = start_review(client)
-    form = connect_form(client, review_id)
+    token = start_review(client)
+
+    review_id = review_id_of(client, token)
+    form = connect_form(client, token)
     form["role_arn"] = seed.create_scanner_role(customer, "fp-an-older-reviews-external-id")
-    assert client.post(f"/reviews/{review_id}/scan", data=form).status_code == 303
+    assert client.post(f"/reviews/{token}/scan", data=form).status_code == 303
     run_worker_burst(settings)
-    page = client.get(f"/reviews/{review_id}").get_data(as_text=True)
+    page = client.get(f"/reviews/{token}").get_data(as_text=True)
     review = reviews.get_review(connect(settings.db_path), review_id)
     assert review["status"] == "failed" and review["error_code"] == "assume_role_denied"
     assert "its sts:ExternalId condition is this review&#39;s External ID exactly" in page
@@ -127,16 +132,17 @@ def test_role_trusting_another_external_id_fails_the_review_with_a_sentence(clie
 
 
 def test_a_scan_nobody_picks_up_says_so_and_keeps_polling(client, settings, customer):
-    review_id = start_review(client)
-    form = connect_form(client, review_id)
+    token = start_review(client)
+    review_id = review_id_of(client, token)
+    form = connect_form(client, token)
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
-    client.post(f"/reviews/{review_id}/scan", data=form)
-    fresh = client.get(f"/reviews/{review_id}/progress").get_data(as_text=True)
+    client.post(f"/reviews/{token}/scan", data=form)
+    fresh = client.get(f"/reviews/{token}/progress").get_data(as_text=True)
     assert "Waiting for a scanner" in fresh and "no-worker" not in fresh
     connect(settings.db_path).execute(
         "update reviews set submitted_at = '2000-01-01T00:00:00Z' where id = ?", [review_id]
     )
-    stale = client.get(f"/reviews/{review_id}/progress").get_data(as_text=True)
+    stale = client.get(f"/reviews/{token}/progress").get_data(as_text=True)
     assert "No scanner has picked this scan up yet" in stale
     assert 'hx-trigger="every 1s"' in stale  # it starts by itself once a worker runs
 

@@ -29,7 +29,9 @@ from tests.helpers import (
     Proc,
     connect_form,
     descendants,
+    invitation_token_of,
     process_table,
+    review_id_of,
     start_review,
     still_alive,
     wait_until_gone,
@@ -205,7 +207,7 @@ def test_serve_sigterm_stops_in_order_and_a_queued_review_is_scanned_after_the_r
     log = serve.log()
     assert f"review={lost[:6]} state=requeued" in log  # from SQLite
     assert f"review={queued[:6]} state=requeued" not in log  # from Redis's own file: the queue survived
-    code, page = serve.get(f"/reviews/{interrupted}/progress")
+    code, page = serve.get(f"/reviews/{invitation_token_of(serve.settings, interrupted)}/progress")
     assert code == 200 and INTERRUPTED in page and "hx-trigger" not in page
 
     # The customer starts the interrupted scan again: a new attempt, a new job, a full report.
@@ -287,10 +289,11 @@ def test_worker_sigterm_mid_scan_fails_the_review_with_a_sentence_and_a_retry_sc
     from tests.conftest import run_worker_burst
 
     monkeypatch.setenv("FINOPS_SHUTDOWN_GRACE", "1")
-    review_id = start_review(client)
-    form = connect_form(client, review_id)
+    token = start_review(client)
+    review_id = review_id_of(client, token)
+    form = connect_form(client, token)
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
-    assert client.post(f"/reviews/{review_id}/scan", data=form).status_code == 303
+    assert client.post(f"/reviews/{token}/scan", data=form).status_code == 303
     local_aws.set_faults(latency_ms=SLOW_AWS_MS)
     worker = subprocess.Popen([sys.executable, "-m", "finops.cli", "worker"], env=os.environ.copy(),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -311,11 +314,11 @@ def test_worker_sigterm_mid_scan_fails_the_review_with_a_sentence_and_a_retry_sc
             worker.wait()
     review = reviews.get_review(db, review_id)
     assert (review["status"], review["error_code"]) == ("failed", "scan_interrupted")
-    page = client.get(f"/reviews/{review_id}").get_data(as_text=True)
+    page = client.get(f"/reviews/{token}").get_data(as_text=True)
     assert INTERRUPTED in page and 'id="start-scan"' in page
 
-    form = connect_form(client, review_id, role_arn=form["role_arn"])
-    assert client.post(f"/reviews/{review_id}/scan", data=form).status_code == 303
+    form = connect_form(client, token, role_arn=form["role_arn"])
+    assert client.post(f"/reviews/{token}/scan", data=form).status_code == 303
     run_worker_burst(settings)
     review = reviews.get_review(db, review_id)
     assert (review["status"], review["attempt"]) == ("complete", 2)

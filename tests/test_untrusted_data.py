@@ -21,13 +21,14 @@ def test_a_hostile_name_tag_is_escaped_everywhere(client, settings, customer):
         TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": EVIL}]}],
     )["VolumeId"]
     seed.backdate_volume(customer, "us-east-1", volume_id, 30)
-    review_id = start_review(client)
-    form = connect_form(client, review_id)
+    token = start_review(client)
+    form = connect_form(client, token)
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
-    client.post(f"/reviews/{review_id}/scan", data=form)
+    client.post(f"/reviews/{token}/scan", data=form)
     run_worker_burst(settings)
-    page = client.get(f"/reviews/{review_id}").get_data(as_text=True)
-    token = page.split('href="/r/', 1)[1].split('"', 1)[0]
+    page = client.get(f"/reviews/{token}").get_data(as_text=True)
+    assert f'href="/reviews/{token}/report"' in page
+    token = client.get(f"/reviews/{token}/report").headers["Location"].rsplit("/r/", 1)[1]
 
     data = json.loads(client.get(f"/r/{token}.json").get_data(as_text=True))
     (finding,) = [f for f in data["findings"] if f["resource_id"] == volume_id]
@@ -38,7 +39,10 @@ def test_a_hostile_name_tag_is_escaped_everywhere(client, settings, customer):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
     markdown = client.get(f"/r/{token}.md").get_data(as_text=True)
-    row = next(line for line in markdown.splitlines() if md_escape(volume_id) in line)
+    top_action = next(line for line in markdown.splitlines() if md_escape(volume_id) in line)  # the summary's
+    assert "<script>" not in top_action and top_action.count(" | ") == 4
+    findings_table = markdown[markdown.index("## Savings opportunities"):]
+    row = next(line for line in findings_table.splitlines() if md_escape(volume_id) in line)
     assert "<script>" not in row and "&lt;script&gt;" in row
     assert row.count(" | ") == 5  # the name's "|" did not add a column
     assert "[x](javascript" not in row

@@ -13,7 +13,7 @@ import pytest
 from finops import iam_policy
 from finops.sandbox import seed
 from finops.web import create_app
-from tests.helpers import assume_role_calls, csrf, start_review
+from tests.helpers import assume_role_calls, csrf, run_quick_jobs, start_review
 
 # The public security page (reference/security-model-page.txt), line by line: each is a promise the
 # app must show. "{}" (the policy placeholder) is checked separately against iam/.
@@ -114,18 +114,32 @@ def test_security_page_states_the_configured_retention(settings):
     assert "This deployment keeps them for 3 days." in visible_text(page)
 
 
-def test_security_page_offers_both_removal_paths_and_a_start_button(client):
+def test_security_page_offers_both_removal_paths_and_says_reviews_start_from_an_invitation(client):
     page = client.get("/security").get_data(as_text=True)
     assert code_block(page, "remove-manual-commands") == (
         "aws iam delete-role-policy --role-name finops-pack-readonly --policy-name finops-pack-readonly\n"
         "aws iam delete-role --role-name finops-pack-readonly"
     )
+    assert 'id="start-review"' not in page  # FINOPS_PUBLIC_SIGNUP is off by default
+    assert "Reviews start from an invitation" in visible_text(page)
+    refused = client.post("/reviews", data={"csrf_token": csrf(client.get("/sign-in").get_data(as_text=True))})
+    assert refused.status_code == 403 and b"start from an invitation" in refused.data
+
+
+def test_public_signup_keeps_the_start_button_and_opens_the_wizard(settings):
+    client = client_with(settings, public_signup=True)
+    page = client.get("/security").get_data(as_text=True)
     response = client.post("/reviews", data={"csrf_token": csrf(page)})  # "Start a review" from this page
     assert response.status_code == 303 and "/reviews/" in response.headers["Location"]
+    wizard = client.get(response.headers["Location"])
+    assert wizard.status_code == 200 and 'id="external-id"' in wizard.get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    assert 'id="start-review"' in home and 'href="/security"' in home
 
 
-def test_home_links_to_the_security_model(client):
-    assert 'href="/security"' in client.get("/").get_data(as_text=True)
+def test_home_sends_visitors_to_the_security_model(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/security")
 
 
 # -- the role setup, filled in for this review ---------------------------------------------------
@@ -188,13 +202,23 @@ def test_template_download_is_the_committed_template(client):
 
 
 # -- Test connection ---------------------------------------------------------------------------
+POLL_RE = re.compile(r'<div id="connection-check"[^>]*hx-get="([^"]+)"[^>]*hx-trigger="every 700ms"')
+
+
 def connection_test(client, review_id: str, **overrides: str):  # type: ignore[no-untyped-def]
+    """Click "Test connection": the web tier queues the test; a worker runs it; the fragment polls the answer."""
     page = client.get(f"/reviews/{review_id}").get_data(as_text=True)
     data = {"csrf_token": csrf(page), "role_arn": "", "external_id": external_id_of(page), **overrides}
     response = client.post(f"/reviews/{review_id}/test-connection", data=data, headers={"HX-Request": "true"})
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert "<html" not in body  # a fragment, swapped into the page
+    poll = POLL_RE.search(body)
+    if poll:  # queued: the web tier made no AWS call; a worker assumes the role
+        run_quick_jobs(client.application.extensions["finops.settings"])
+        response = client.get(html.unescape(poll.group(1)), headers={"HX-Request": "true"})
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
     match = re.search(r'<p id="connection-message" class="connection-message result-(ok|bad)" '
                       r'data-code="([a-z_]+)">(.*?)</p>', body, re.S)
     assert match, body
@@ -222,14 +246,64 @@ def test_connection_connected_runs_the_scanners_path_with_the_safety_probe(clien
     assert [r["action"] for r in local_aws.requests()][-1] == "GetCallerIdentity"
 
 
-def test_connection_credentials_never_reach_the_browser(client, local_aws, customer):
+def test_connection_credentials_never_reach_the_browser_or_the_database(client, settings, local_aws, customer):
     review_id, external_id = review_with_page(client)
     role_arn = seed.create_scanner_role(customer, external_id)
     page = client.get(f"/reviews/{review_id}").get_data(as_text=True)
-    response = client.post(f"/reviews/{review_id}/test-connection", headers={"HX-Request": "true"},
-                           data={"csrf_token": csrf(page), "role_arn": role_arn, "external_id": external_id})
+    queued = client.post(f"/reviews/{review_id}/test-connection", headers={"HX-Request": "true"},
+                         data={"csrf_token": csrf(page), "role_arn": role_arn, "external_id": external_id})
+    poll = html.unescape(POLL_RE.search(queued.get_data(as_text=True)).group(1))
+    run_quick_jobs(settings)
+    answer = client.get(poll, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Connected to account 222222222222" in answer
     issued = [c["issued"] for c in assume_role_calls(local_aws) if c.get("issued")]
-    assert issued and all(v not in response.get_data(as_text=True) for creds in issued for v in creds.values())
+    database = settings.db_path.read_bytes() + settings.db_path.with_name("finops.db-wal").read_bytes()
+    for creds in issued:
+        for value in creds.values():
+            assert value not in queued.get_data(as_text=True) + answer
+            assert value.encode() not in database
+
+
+def test_connection_test_runs_on_a_worker_never_in_the_web_tier(client, settings, local_aws, customer):
+    """The internet-facing web tier holds no AWS identity: it queues the test and polls for its sentence."""
+    review_id, external_id = review_with_page(client)
+    role_arn = seed.create_scanner_role(customer, external_id)
+    local_aws.clear_requests()
+    page = client.get(f"/reviews/{review_id}").get_data(as_text=True)
+    queued = client.post(f"/reviews/{review_id}/test-connection", headers={"HX-Request": "true"},
+                         data={"csrf_token": csrf(page), "role_arn": role_arn, "external_id": external_id})
+    body = queued.get_data(as_text=True)
+    assert "Testing the connection" in body and local_aws.requests() == []  # nothing sent yet
+    from finops.queue import quick_queue
+
+    jobs = quick_queue(settings).jobs
+    assert [(j.func_name, j.timeout) for j in jobs] == [("jobs.connection.run_connection_check", 90)]
+    assert jobs[0].args == (jobs[0].args[0],) and role_arn not in repr(jobs[0].args)  # an id, nothing else
+    poll = html.unescape(POLL_RE.search(body).group(1))
+    still = client.get(poll, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'hx-trigger="every 700ms"' in still  # polling until a worker answers
+    run_quick_jobs(settings)
+    done = client.get(poll, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "result-ok" in done and "hx-trigger" not in done  # the answer stops the poll
+    assert [r["action"] for r in local_aws.requests()][-1] == "GetCallerIdentity"
+
+
+def test_connection_test_and_scan_are_refused_on_a_finished_review(client, settings, local_aws):
+    from finops.db import connect
+    from tests.helpers import review_id_of
+
+    token, external_id = review_with_page(client)
+    page = client.get(f"/reviews/{token}").get_data(as_text=True)  # the form, as the customer had it open
+    connect(settings.db_path).execute("update reviews set status = 'complete' where id = ?",
+                                      [review_id_of(client, token)])
+    local_aws.clear_requests()
+    data = {"csrf_token": csrf(page), "role_arn": "arn:aws:iam::222222222222:role/finops-pack-readonly",
+            "external_id": external_id, "contact_name": "Dana", "contact_email": "dana@example.com"}
+    answer = client.post(f"/reviews/{token}/test-connection", data=data, headers={"HX-Request": "true"})
+    assert 'data-code="review_state">This review has already finished.' in answer.get_data(as_text=True)
+    scan = client.post(f"/reviews/{token}/scan", data=data)
+    assert scan.status_code == 400 and "This review has already finished" in scan.get_data(as_text=True)
+    assert local_aws.requests() == []
 
 
 def test_connection_external_id_mismatch_is_said_plainly_before_any_call(client, local_aws, customer):

@@ -140,9 +140,16 @@ def build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
     recommendations = cost_recommendations(db, review_id, summary, findings, commitments, review["account_id"], regions)
     usage_total = _total(findings)
     commitment_total = _total(commitments)
+    from finops import notes
+
+    finding_notes = notes.finding_notes(db, review_id)
+    for f in [*findings, *commitments]:
+        f["operator_note"] = finding_notes.get(f["uid"], "")
+    gaps = [gap_sentence(c) for c in reads if c["status"] != COV_OK]
+    spend_model = spend(db, review_id, summary)
+    # No review id here or in any export: a report link opens the report and nothing else.
     return {
         "schema_version": SCHEMA_VERSION,
-        "review_id": review_id,
         "status": review["status"],
         "account_id": review["account_id"],
         "regions": regions,
@@ -150,7 +157,7 @@ def build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
         "finished_at": review["finished_at"],
         "expires_at": review["expires_at"],
         "coverage": coverage,
-        "gaps": [gap_sentence(c) for c in reads if c["status"] != COV_OK],
+        "gaps": gaps,
         "not_evaluated": not_evaluated([c for c in coverage if c["source"].startswith(CHECK_SOURCE_PREFIX)]),
         "inventory": inventory,
         "findings": findings,
@@ -172,10 +179,43 @@ def build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
         "thresholds": _json(checks["thresholds"], []) if checks else [],
         "checks_evaluated": _json(checks["checks"], {}) if checks else {},
         "price_basis": price_basis(checks, recommendations),
-        "spend": spend(db, review_id, summary),
+        "spend": spend_model,
         "resource_costs": resource_costs(db, review_id),
         "cost_recommendations": recommendations,
         "scan_cost": scan_cost(coverage, summary),
+        "notes": {"summary": notes.summary(db, review_id), "findings": finding_notes},
+        "executive_summary": executive_summary(findings, commitments, gaps, reads),
+    }
+
+
+TOP_ACTIONS = 5
+
+
+def executive_summary(findings: list[dict[str, Any]], commitments: list[dict[str, Any]], gaps: list[str],
+                      reads: list[dict[str, Any]]) -> dict[str, Any]:
+    """The report's first screen: the top actions, savings by category, and whether everything was read."""
+    priced = [f for f in findings if f["monthly_savings"] is not None]
+    top = [
+        {"uid": f["uid"], "title": f["title"], "action": f["action"], "resource_id": f["resource_id"],
+         "resource_name": f["resource_name"], "region": f["region"], "monthly_savings": f["monthly_savings"],
+         "annual_savings": dollars(Decimal(f["monthly_savings"]) * 12), "effort": f["effort"],
+         "confidence": f["confidence"]}
+        for f in priced[:TOP_ACTIONS]
+    ]
+    categories: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in findings:
+        categories[f["category"] or "Other"].append(f)
+    by_category = sorted(
+        ({"category": name, "monthly_savings": dollars(_total(items)), "findings": len(items)}
+         for name, items in categories.items()),
+        key=lambda c: (-Decimal(c["monthly_savings"]), c["category"]),
+    )
+    return {
+        "top_actions": top,
+        "by_category": by_category,
+        "coverage": {"complete": not gaps, "gaps": len(gaps),
+                     "reads": len(reads), "reads_ok": sum(1 for c in reads if c["status"] == COV_OK)},
+        "commitments": len(commitments),
     }
 
 
@@ -294,6 +334,7 @@ def spend(db: sqlite_utils.Database, review_id: str, summary: dict | None) -> di
     ]
     return {
         "currency": currency,
+        "trend": trend(rows, [m["start"] for m in by_month if m["full_month"]][-TREND_MONTHS:]),
         "period": {"start": summary["spend_start"], "end": summary["spend_end"]} if summary else None,
         "daily_period": {"start": summary["daily_start"], "end": summary["daily_end"]} if summary else None,
         "total_unblended": _money(sum(r["unblended_micros"] for r in rows)),
@@ -303,6 +344,29 @@ def spend(db: sqlite_utils.Database, review_id: str, summary: dict | None) -> di
         "by_account": by_account,
         "daily": daily,
     }
+
+
+TREND_MONTHS = 12
+TREND_SERVICES = 5
+OTHER_SERVICES = "Other services"
+
+
+def trend(rows: list[dict], months: list[str]) -> dict[str, Any]:
+    """Monthly spend of the top services (over those months) and the rest, for the stacked chart."""
+    wanted = set(months)
+    per_service: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        if row["period_start"] in wanted:
+            per_service[row["service"] or OTHER_SERVICES][row["period_start"]] += row["unblended_micros"]
+    ranked = sorted(per_service, key=lambda name: (-sum(per_service[name].values()), name))
+    top = [name for name in ranked if name != OTHER_SERVICES][:TREND_SERVICES]
+    rest = [name for name in ranked if name not in top]
+    series = [{"service": name, "values": [_money(per_service[name][m]) for m in months]} for name in top]
+    if rest:
+        series.append({"service": OTHER_SERVICES,
+                       "values": [_money(sum(per_service[name][m] for name in rest)) for m in months]})
+    totals = [_money(sum(per_service[name][m] for name in per_service)) for m in months]
+    return {"months": [m[:7] for m in months], "series": series, "totals": totals}
 
 
 def resource_costs(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:

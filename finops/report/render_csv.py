@@ -12,6 +12,7 @@ CSV_COLUMNS = (
     "check_id", "title", "category", "action", "kind", "resource_id", "resource_name", "resource_type",
     "account_id", "region", "monthly_savings", "current_monthly_cost", "currency", "price_status", "recommended",
     "confidence", "effort", "restart_needed", "rollback_possible", "sources", "remediation",
+    "operator_note",  # added by issue 9: columns are only ever appended
 )
 
 

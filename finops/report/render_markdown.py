@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from finops.markup import for_markdown_export
 from finops.money import display
 from finops.report.escape import md_code_block, md_escape
 from finops.report.loader import STATUS_WORDS, groups, source_title
@@ -41,6 +42,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         md_escape(report["price_basis"]["native"]) + " " + md_escape(report["price_basis"]["coh"]),
         "",
     ]
+    lines += _executive_summary(report)
     if report["gaps"]:
         lines += ["## What could not be read", ""]
         lines += [f"- {md_escape(gap)}" for gap in report["gaps"]]
@@ -129,7 +131,32 @@ def _finding(f: dict[str, Any]) -> list[str]:
     if f["remediation"]:
         lines += ["", "You can run (FinOps Pack never changes anything itself):", "",
                   *md_code_block(f["remediation"], "sh")]
+    if f.get("operator_note"):
+        lines += ["", "Your consultant's note:", "",
+                  *(f"> {line}" for line in for_markdown_export(f["operator_note"]).splitlines())]
     lines.append("")
+    return lines
+
+
+def _executive_summary(report: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    note = (report.get("notes") or {}).get("summary")
+    if note:
+        lines += ["## Summary from your consultant", "", for_markdown_export(note), ""]
+    summary = report.get("executive_summary") or {}
+    if summary.get("top_actions"):
+        lines += ["## Top actions", "", "| Action | Resource | Region | Monthly savings | Effort |",
+                  "|---|---|---|---:|---|"]
+        for a in summary["top_actions"]:
+            named = f" ({md_escape(a['resource_name'])})" if a.get("resource_name") else ""
+            lines.append(f"| {md_escape(a['title'])} | {md_escape(a['resource_id'])}{named} | {md_escape(a['region'])} "
+                         f"| {_usd(a['monthly_savings'])} | {md_escape(a['effort'])} |")
+        lines.append("")
+    if summary.get("by_category"):
+        lines += ["## Savings by category", "", "| Category | Monthly savings | Findings |", "|---|---:|---:|"]
+        for c in summary["by_category"]:
+            lines.append(f"| {md_escape(c['category'])} | {_usd(c['monthly_savings'])} | {c['findings']} |")
+        lines.append("")
     return lines
 
 

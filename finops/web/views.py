@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, send_file, url_for
+from flask_login import current_user
 from htmx_flask import make_response, request
 
-from finops import iam_policy, reviews
-from finops.aws.connection import ConnectionResult, check_connection
+from finops import connection_checks, iam_policy, links, reviews
+from finops.aws.connection import ConnectionResult
 from finops.config import Settings
 from finops.db import connect
-from finops.errors import FinopsError
+from finops.errors import FinopsError, QueueUnavailable, ReviewNotFound, ReviewStateError, SignupClosed
+from finops.markup import render as render_note
 from finops.models import ACTIVE_STATUSES, FINISHED_STATUSES
 from finops.report import STATUS_WORDS, build_report, groups, source_title, to_csv, to_json, to_markdown
+from finops.report.charts import category_bars, spend_chart
 from finops.report.render_markdown import PLACEMENT_WORDS
 from finops.web.forms import ConnectForm, StartReviewForm, TestConnectionForm
 
@@ -45,7 +48,12 @@ def inject_removal() -> dict:
 
 
 @bp.get("/")
-def index() -> str:
+def index() -> Any:
+    """Operators go to their dashboard; visitors see the open start page only with FINOPS_PUBLIC_SIGNUP."""
+    if current_user.is_authenticated:
+        return redirect(url_for("ops.dashboard"))
+    if not settings().public_signup:
+        return redirect(url_for("web.security"))
     return render_template("index.html", form=StartReviewForm())
 
 
@@ -66,9 +74,9 @@ def download_policy() -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{iam_policy.POLICY_FILE}"'})
 
 
-@bp.get(f"/reviews/<review_id>/{iam_policy.TRUST_POLICY_DOWNLOAD}")
-def download_trust_policy(review_id: str) -> Response:
-    review = _load(review_id)
+@bp.get(f"/reviews/<token>/{iam_policy.TRUST_POLICY_DOWNLOAD}")
+def download_trust_policy(token: str) -> Response:
+    review = _load(token)
     principal = settings().scanner_principal_arn
     if not iam_policy.is_valid_scanner_principal(principal):
         raise FinopsError("scanner principal not configured", customer_message=SCANNER_NOT_CONFIGURED)
@@ -105,58 +113,100 @@ def _wizard(review: dict) -> dict:
 
 @bp.post("/reviews")
 def create_review() -> Response:
+    """The open "Start a review" (FINOPS_PUBLIC_SIGNUP only; rate-limited per client address)."""
+    if not settings().public_signup:
+        raise SignupClosed("public sign-up is off")
     form = StartReviewForm()
     if not form.validate_on_submit():
         return render_template("index.html", form=form), 400  # type: ignore[return-value]
     review = reviews.create_review(db(), settings())
-    return redirect(url_for("web.show_review", review_id=review["id"]), code=303)  # type: ignore[return-value]
+    token = links.invitation_token(settings(), review)
+    return redirect(url_for("web.show_review", token=token), code=303)  # type: ignore[return-value]
 
 
-def _load(review_id: str) -> dict:
-    return reviews.reap_if_stale(db(), reviews.get_review(db(), review_id), settings())
+def _load(token: str) -> dict:
+    """The review an invitation link opens, if it has not expired (ReviewExpired: 410)."""
+    return reviews.reap_if_stale(db(), reviews.get_by_invitation(db(), token), settings())
 
 
-@bp.get("/reviews/<review_id>")
-def show_review(review_id: str) -> str:
-    review = _load(review_id)
+# The wizard's URL is /reviews/<invitation token>. Before invitations it was /reviews/<review id>:
+# migration 004 made each older review's id its invitation, so those links still open (until they
+# expire), while a new review's id opens nothing without sign-in.
+@bp.get("/reviews/<token>")
+def show_review(token: str) -> Any:
+    try:
+        review = _load(token)
+    except ReviewNotFound:
+        if current_user.is_authenticated and list(db().query("select 1 from reviews where id = ?", [token])):
+            return redirect(url_for("ops.review", review_id=token))  # an operator pasted a review id
+        raise
     form = ConnectForm(data={"external_id": review["external_id"], "role_arn": review["role_arn"] or "",
                              "contact_name": review["contact_name"] or "",
                              "contact_email": review["contact_email"] or "",
                              "contact_company": review["contact_company"] or ""})
-    return _render_review(review, form)
+    return _render_review(review, token, form)
 
 
-def _render_review(review: dict, form: ConnectForm, error: str | None = None, status: int = 200) -> Any:
+def _render_review(review: dict, token: str, form: ConnectForm, error: str | None = None, status: int = 200) -> Any:
     return render_template(
-        "reviews/show.html", review=review, form=form, error=error,
+        "reviews/show.html", review=review, token=token, form=form, error=error,
         steps=reviews.steps(db(), review["id"]), active=review["status"] in ACTIVE_STATUSES,
         wizard=_wizard(review),
     ), status
 
 
-@bp.post("/reviews/<review_id>/test-connection")
-def connection_check(review_id: str) -> Any:
-    """HTMX: assume the role now, exactly as the scanner will, and answer in one sentence."""
-    review = _load(review_id)
+def _refuse_finished(review: dict) -> None:
+    if review["status"] in ("complete", "partial"):
+        raise ReviewStateError(f"status {review['status']}", customer_message=(
+            "This review has already finished. Open its report; your FinOps Pack contact can scan it again."))
+
+
+@bp.post("/reviews/<token>/test-connection")
+def connection_check(token: str) -> Any:
+    """HTMX: queue a connection test (a worker assumes the role exactly as the scanner will); the
+    answer fragment polls until the worker has written its sentence. The web tier never calls AWS."""
+    review = _load(token)
     form = TestConnectionForm()
-    if form.validate_on_submit():
-        result = check_connection(
-            form.role_arn.data or "", form.external_id.data or "",
-            review_external_id=review["external_id"], scanner_principal_arn=settings().scanner_principal_arn,
-        )
-    else:
+    if not form.validate_on_submit():
         errors = [message for field in (form.role_arn, form.external_id) for message in field.errors]
         result = ConnectionResult(False, "invalid_input", errors[0] if errors else "Fill in the role ARN first.")
-    # Always 200: the test ran and this is its answer (htmx does not swap error responses).
+        return render_template("reviews/_connection_result.html", result=result)
+    try:
+        _refuse_finished(review)
+        connection_checks.validate(form.role_arn.data or "", form.external_id.data or "", review["external_id"])
+        check_id = connection_checks.create(db(), review["id"], form.role_arn.data or "")
+        try:
+            current_app.extensions["finops.enqueue_connection_check"](check_id)
+        except Exception:
+            connection_checks.fail(db(), check_id, QueueUnavailable("enqueue failed"))
+            raise QueueUnavailable("enqueue failed", customer_message=(
+                "The connection could not be tested: the job queue is unavailable right now. Try again in a "
+                "minute.")) from None
+    except FinopsError as error:
+        result = ConnectionResult(False, error.code, error.customer_message)
+        return render_template("reviews/_connection_result.html", result=result)
+    check = connection_checks.get(db(), review["id"], check_id)
+    return render_template("reviews/_connection_result.html", check=check, token=token)
+
+
+@bp.get("/reviews/<token>/test-connection/<check_id>")
+def connection_check_result(token: str, check_id: str) -> Any:
+    review = _load(token)
+    check = connection_checks.get(db(), review["id"], check_id)
+    if check["status"] == connection_checks.PENDING:
+        return render_template("reviews/_connection_result.html", check=check, token=token,
+                               stalled=connection_checks.stalled(check))
+    result = ConnectionResult(bool(check["ok"]), check["code"], check["message"], check["account_id"])
     return render_template("reviews/_connection_result.html", result=result)
 
 
-@bp.post("/reviews/<review_id>/scan")
-def submit_review(review_id: str) -> Any:
-    review = _load(review_id)
+@bp.post("/reviews/<token>/scan")
+def submit_review(token: str) -> Any:
+    review = _load(token)
+    review_id = review["id"]
     form = ConnectForm()
     if not form.validate_on_submit():
-        return _render_review(review, form, status=400)
+        return _render_review(review, token, form, status=400)
     try:
         reviews.submit(
             db(), review_id,
@@ -168,15 +218,16 @@ def submit_review(review_id: str) -> Any:
         )
     except FinopsError as error:
         # Re-render with everything the customer typed, and one sentence saying what to fix.
-        return _render_review(reviews.get_review(db(), review_id), form, error=error.customer_message, status=400)
-    return redirect(url_for("web.show_review", review_id=review_id), code=303)
+        return _render_review(reviews.get_review(db(), review_id), token, form, error=error.customer_message,
+                              status=400)
+    return redirect(url_for("web.show_review", token=token), code=303)
 
 
-@bp.get("/reviews/<review_id>/progress")
-def review_progress(review_id: str) -> Any:
-    review = _load(review_id)
+@bp.get("/reviews/<token>/progress")
+def review_progress(token: str) -> Any:
+    review = _load(token)
     html = render_template(
-        "reviews/_progress.html", review=review, steps=reviews.steps(db(), review_id),
+        "reviews/_progress.html", review=review, token=token, steps=reviews.steps(db(), review["id"]),
         active=review["status"] in ACTIVE_STATUSES,
     )
     if request.htmx and review["status"] in FINISHED_STATUSES:
@@ -185,21 +236,41 @@ def review_progress(review_id: str) -> Any:
     return html
 
 
+@bp.get("/reviews/<token>/report")
+def open_report(token: str) -> Any:
+    """The customer's "Open your report": the report's own link (the one the email carries)."""
+    review = _load(token)
+    if review["status"] not in ("complete", "partial"):
+        raise FinopsError("report not ready", customer_message="This report is not ready yet.")
+    report_token = links.ensure_token(db(), settings(), review, links.REPORT)
+    return redirect(url_for("web.report", token=report_token), code=303)
+
+
 def _report(token: str) -> tuple[dict, dict]:
     review = reviews.get_by_token(db(), token)
+    if review["status"] in ACTIVE_STATUSES and review["finished_at"] is None and review["attempt"] > 1:
+        raise FinopsError("rescanning", customer_message=(
+            "This report is being updated: a new scan of the account is running. Reload in a few minutes."))
     if review["status"] not in ("complete", "partial"):
         raise FinopsError("report not ready", customer_message="This report is not ready yet.")
     return review, build_report(db(), review)
 
 
+def report_context(review: dict, model: dict, token: str | None) -> dict[str, Any]:
+    """What reports/show.html needs, for the customer's link and the operator's view alike."""
+    return {
+        "review": review, "report": model, "token": token, "status_words": STATUS_WORDS,
+        "source_title": source_title, "groups": groups, "action_words": ACTION_WORDS, "role_words": ROLE_WORDS,
+        "placement_words": PLACEMENT_WORDS, "render_note": render_note, "chart": spend_chart(model["spend"]),
+        "category_bars": category_bars(model["executive_summary"]["by_category"]),
+        "company": review["contact_company"] or "",
+    }
+
+
 @bp.get("/r/<token>")
 def report(token: str) -> str:
     review, model = _report(token)
-    return render_template(
-        "reports/show.html", review=review, report=model, status_words=STATUS_WORDS,
-        source_title=source_title, groups=groups, action_words=ACTION_WORDS, role_words=ROLE_WORDS,
-        placement_words=PLACEMENT_WORDS,
-    )
+    return render_template("reports/show.html", **report_context(review, model, token))
 
 
 ACTION_WORDS = {
@@ -238,9 +309,8 @@ def report_csv(token: str) -> Response:
 def delete_report(token: str) -> str:
     StartReviewForm().validate_on_submit() or _csrf_failed()
     review = reviews.get_by_token(db(), token)
-    reviews.delete_review(db(), review["id"])
-    return render_template("errors/error.html", title="Report deleted",
-                           message="The report and everything stored for this review have been deleted.")
+    reviews.delete_review(db(), review["id"], reviews.BY_CUSTOMER)
+    return render_template("errors/deleted.html")
 
 
 def _csrf_failed() -> None:
