@@ -126,6 +126,11 @@ class ScanInterrupted(FinopsError):
     )
 
 
+class InvalidInput(FinopsError):
+    code = "invalid_input"
+    customer_message = "Some of what was typed cannot be used; check the highlighted fields."
+
+
 class ReviewNotFound(FinopsError):
     code = "not_found"
     customer_message = "This review does not exist, or it has expired and was deleted."

@@ -45,6 +45,7 @@ from finops.models import (
     ScanResult,
 )
 from finops.money import to_micros
+from finops.validation import check_contact
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,12 @@ def create_invitation(
     db: sqlite_utils.Database, settings: Settings, *, company: str, email: str, name: str = "",
     note: str | None = None, operator_id: int | None = None,
 ) -> tuple[dict, str]:
-    """A review prepared for one customer, and its invitation URL (the wizard's capability link)."""
+    """A review prepared for one customer, and its invitation URL (the wizard's capability link).
+
+    The contact details are checked as the web form checks them (InvalidInput with a sentence):
+    the CLI and other callers get the same protection.
+    """
+    check_contact(name=name.strip(), email=email.strip(), company=company.strip())
     review = create_review(db, settings, contact=Contact(name.strip(), email.strip(), company.strip()),
                            operator_id=operator_id, note=(note or "").strip() or None)
     url = links.invitation_url(settings, review)
@@ -175,6 +181,7 @@ def submit(
             customer_message="This review has already finished. Open its report, or start a new review.",
         )
     role = parse_role_arn(role_arn)
+    check_contact(name=contact.name, email=contact.email, company=contact.company)
     if external_id.strip() != review["external_id"]:
         raise ExternalIdMismatch("submitted External ID differs from the review's")
     attempt = review["attempt"] + 1

@@ -16,7 +16,7 @@ from finops.pricing import CATALOGUE_FILE, PriceCatalogue, load_catalogue
 from finops.sandbox import seed
 from finops.scan import run_scan
 from tests.conftest import run_worker_burst  # at import time: importing conftest resets the AWS settings
-from tests.helpers import connect_form, start_review
+from tests.helpers import connect_form, report_token_of, review_id_of, start_review
 
 EXTERNAL_ID = "fp-checks-integration"
 
@@ -81,16 +81,17 @@ def test_a_reviews_own_thresholds_are_used_and_echoed(client, settings, customer
     ec2 = customer.session("us-east-1").client("ec2")
     young = ec2.create_volume(AvailabilityZone="us-east-1a", Size=10, VolumeType="gp2")["VolumeId"]
     seed.backdate_volume(customer, "us-east-1", young, 2)  # too young for the default 7 days
-    review_id = start_review(client)
+    invitation = start_review(client)
+    review_id = review_id_of(client, invitation)
     db = connect(settings.db_path)
     reviews.set_thresholds(db, review_id, {"unattached_volume_min_days": 1})
     with pytest.raises(ConfigError, match="unknown threshold 'no_such_threshold'"):
         reviews.set_thresholds(db, review_id, {"no_such_threshold": 1})
-    form = connect_form(client, review_id)
+    form = connect_form(client, invitation)
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
-    client.post(f"/reviews/{review_id}/scan", data=form)
+    client.post(f"/reviews/{invitation}/scan", data=form)
     run_worker_burst(settings)
-    token = reviews.get_review(db, review_id)["report_token"]
+    token = report_token_of(settings, review_id)
     report = json.loads(client.get(f"/r/{token}.json").get_data(as_text=True))
     assert [f["resource_id"] for f in report["findings"] if f["check_id"] == "ec2_ebs_volume_unattached"] == [young]
     echoed = {t["name"]: t for t in report["thresholds"]}

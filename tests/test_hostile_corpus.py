@@ -19,7 +19,7 @@ from finops.db import connect
 from finops.report.escape import md_escape
 from finops.sandbox import seed
 from tests.conftest import run_worker_burst
-from tests.helpers import connect_form, start_review
+from tests.helpers import connect_form, report_token_of, review_id_of, start_review
 from tests.hostile import PAYLOADS
 from tests.test_browser import live_server, page  # noqa: F401 - the browser fixtures, reused
 
@@ -79,14 +79,14 @@ def plant(customer) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def hostile_report(client, settings, local_aws, customer, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("FINOPS_REGIONS", "us-east-1")
     planted = plant(customer)
-    review_id = start_review(client)
-    form = connect_form(client, review_id)
+    token = start_review(client)
+    form = connect_form(client, token)
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
-    client.post(f"/reviews/{review_id}/scan", data=form)
+    client.post(f"/reviews/{token}/scan", data=form)
     run_worker_burst(settings)
-    review = reviews.get_review(connect(settings.db_path), review_id)
+    review = reviews.get_review(connect(settings.db_path), review_id_of(client, token))
     assert review["status"] in ("complete", "partial"), review["error_message"]
-    return review["report_token"], {rid: as_read(payload) for rid, payload in planted.items()}
+    return report_token_of(settings, review["id"]), {rid: as_read(payload) for rid, payload in planted.items()}
 
 
 @pytest.mark.browser

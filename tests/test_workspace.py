@@ -539,7 +539,7 @@ def test_cli_operator_invite_list_delete(client, settings):
     unknown = cli(settings, "reviews", "delete", "nope")
     assert unknown.returncode == 2 and "does not exist" in unknown.stderr
     bad = cli(settings, "invite", "--company", "X", "--email", "not-an-email")
-    assert bad.returncode == 2 and "is not an email address" in bad.stderr
+    assert bad.returncode == 2 and "does not look like an email address" in bad.stderr
 
 
 # -- the access log ------------------------------------------------------------------------------------

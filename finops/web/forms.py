@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-import re
-
 from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, StringField
-from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
-# An address as mail servers take it: ASCII, no spaces, one @, a dot in the domain. \Z, not $:
-# "$" would also accept a trailing newline (a header injection in the report email).
-EMAIL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\Z")
-# C0 and C1 control characters (tab, CR and LF included) and Unicode line/paragraph separators.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+from finops.validation import CONTROL_IN_TEXT_RE, CONTROL_RE, EMAIL_RE, control_sentence, email_problem
+
+__all__ = ["EMAIL_RE"]
 
 
 def no_control_characters(_form: FlaskForm, field: Field) -> None:
-    """Refuse text that carries control characters or line breaks, with a sentence saying so."""
-    if field.data and _CONTROL.search(str(field.data)):
-        raise ValidationError(f"{field.label.text} cannot contain line breaks or control characters.")
+    """Refuse one-line text that carries control characters or line breaks, with a sentence."""
+    if field.data and CONTROL_RE.search(str(field.data)):
+        raise ValidationError(control_sentence(field.label.text))
+
+
+def no_control_characters_in_text(_form: FlaskForm, field: Field) -> None:
+    """Refuse multi-line text (notes) with control characters other than tab and line breaks."""
+    if field.data and CONTROL_IN_TEXT_RE.search(str(field.data)):
+        raise ValidationError(f"{field.label.text} cannot contain control characters.")
+
+
+def email_address(_form: FlaskForm, field: Field) -> None:
+    problem = email_problem(str(field.data or ""))
+    if field.data and problem:
+        raise ValidationError(problem)
 
 
 class StartReviewForm(FlaskForm):
@@ -45,9 +53,7 @@ class ConnectForm(FlaskForm):
     )
     contact_email = EmailField(
         "Work email",
-        validators=[DataRequired("An email address is needed for the report link."),
-                    Length(max=254, message="An email address can be at most 254 characters."),
-                    Regexp(EMAIL_RE, message="That does not look like an email address."), no_control_characters],
+        validators=[DataRequired("An email address is needed for the report link."), email_address],
     )
     contact_company = StringField(
         "Company", validators=[Length(max=200, message="The company name can be at most 200 characters."),
