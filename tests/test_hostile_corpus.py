@@ -79,14 +79,43 @@ def plant(customer) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def hostile_report(client, settings, local_aws, customer, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("FINOPS_REGIONS", "us-east-1")
     planted = plant(customer)
-    token = start_review(client)
-    form = connect_form(client, token)
+    token = start_review(client, company=COMPANY, name=CONTACT)
+    form = connect_form(client, token, contact_company=COMPANY, contact_name=CONTACT)
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
     client.post(f"/reviews/{token}/scan", data=form)
     run_worker_burst(settings)
     review = reviews.get_review(connect(settings.db_path), review_id_of(client, token))
     assert review["status"] in ("complete", "partial"), review["error_message"]
     return report_token_of(settings, review["id"]), {rid: as_read(payload) for rid, payload in planted.items()}
+
+
+COMPANY = "<script>alert('PWNED')</script> & Sons =HYPERLINK(\"https://evil.example\")"
+CONTACT = "<img src=x onerror=alert('PWNED')> [click](javascript:alert('PWNED'))"
+
+
+def test_the_report_email_keeps_hostile_names_as_text(client, settings, hostile_report):
+    from finops import mail
+
+    token, planted = hostile_report
+    db = connect(settings.db_path)
+    review = next(r for r in db.query("select * from reviews") if r["contact_company"] == COMPANY)
+    mail.queue_report_email(db, settings.with_secret_key(), review["id"])
+    message = mail.compose_report_email(db, settings.with_secret_key(), review, mail.latest(db, review["id"]))
+    assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert COMPANY in text  # plain text is text: shown as typed
+    tags = Tags()
+    tags.feed(html)
+    assert tags.seen <= EMAIL_TAGS, tags.seen - EMAIL_TAGS
+    assert all(url.startswith(("https://", "http://127.0.0.1", "mailto:")) for url in tags.urls), tags.urls
+    assert "&lt;script&gt;alert(&#39;PWNED&#39;)&lt;/script&gt;" in html
+    shown = [payload for payload in planted.values() if payload in text]
+    assert shown, "the email's top actions name none of the planted resources"
+
+
+EMAIL_TAGS = {"html", "head", "meta", "title", "body", "div", "p", "h1", "h2", "h3", "table", "thead", "tbody", "tr",
+              "th", "td", "a", "strong", "em", "ul", "ol", "li", "span", "br", "hr", "small", "code"}
 
 
 @pytest.mark.browser
