@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test serve worker lint bench system-deps vendor-htmx clean
+.PHONY: demo test serve worker lint bench bench-report load system-deps vendor-htmx clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,16 @@ lint: $(PY)
 bench: $(PY)
 	$(PIP) -e '.[test]'
 	$(PY) bench/run.py
+
+# How long a report of 200 and of 2,000 findings takes to serve (first view and next views).
+bench-report: $(PY)
+	$(PIP) -e '.[test]'
+	$(PY) bench/report.py
+
+# The production shape under load: gunicorn x4, 2 workers, real Redis, 5 reviews, 50 readers.
+load: $(PY) system-deps
+	$(PIP) -e '.[test,prod]'
+	$(PY) bench/load.py
 
 # Debian packages the tests use: a real Redis server and Chromium for the browser tests.
 system-deps:

@@ -8,12 +8,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_MD_SPECIAL = set("\\`*_{}[]()#+-.!|~")
+_MD_SPECIAL = "\\`*_{}[]()#+-.!|~"
 # HTML's own characters become entities: every Markdown renderer shows an entity as text, while
 # not all of them honour a backslash before "<" (Python-Markdown passes "\<tag>" through).
 _MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-# Characters that end a line for some renderer (Markdown tables break on any of them).
-_LINE_BREAKS = re.compile("[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+# Characters that end a line for some renderer (Markdown tables break on any of them): a space.
+_LINE_BREAKS = "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_MD_TABLE = str.maketrans({
+    **{ch: f"\\{ch}" for ch in _MD_SPECIAL}, **_MD_ENTITIES, **{ch: " " for ch in _LINE_BREAKS},
+})
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection), also after
 # leading spaces (ordinary, non-breaking or any other Unicode space), and in their full-width forms.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -21,8 +24,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uf
 
 def md_escape(value: Any) -> str:
     """Escape untrusted text so Markdown shows it as text, on one line."""
-    text = _LINE_BREAKS.sub(" ", "" if value is None else str(value))
-    return "".join(_MD_ENTITIES.get(ch) or (f"\\{ch}" if ch in _MD_SPECIAL else ch) for ch in text)
+    return ("" if value is None else str(value)).translate(_MD_TABLE)
 
 
 def md_code_block(text: str, info: str = "") -> list[str]:

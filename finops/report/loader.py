@@ -70,8 +70,15 @@ def gap_sentence(row: dict) -> str:
     return f"{source_title(row['source'])}{where} could not be read: {row['detail']}."
 
 
+# The stored JSON values most findings share, made without parsing (a fresh object each time).
+_COMMON_JSON = {"[]": list, "{}": dict, "null": lambda: None, f'["{NATIVE}"]': lambda: [NATIVE]}
+
+
 def _json(value: str | None, default: Any) -> Any:
-    return json.loads(value) if value else default
+    if not value:
+        return default
+    make = _COMMON_JSON.get(value)
+    return make() if make is not None else json.loads(value)
 
 
 def finding_model(row: dict) -> dict[str, Any]:
@@ -122,8 +129,7 @@ def build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
     findings: list[dict[str, Any]] = []
     commitments: list[dict[str, Any]] = []
     for row in db.query(
-        "select * from findings where review_id = ? "
-        "order by monthly_savings_micros is null, monthly_savings_micros desc, check_id, resource_id",
+        f"select * from findings where review_id = ? order by {FINDING_ORDER}",  # noqa: S608 - constants only
         [review_id],
     ):
         (commitments if row["kind"] == COMMITMENT else findings).append(finding_model(row))
@@ -272,6 +278,34 @@ def groups(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda g: (-Decimal(g["monthly_savings"]), g["category"], g["action"]))
 
 
+GROUP_PREVIEW = 10  # findings per group on the report page; the rest load on demand
+GROUP_PAGE = 50  # findings per "show more"
+FINDING_ORDER = "monthly_savings_micros is null, monthly_savings_micros desc, check_id, resource_id"
+
+
+def group_findings(
+    db: sqlite_utils.Database, review_id: str, category: str, action: str, offset: int, limit: int = GROUP_PAGE,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of one group's findings, in the report's order, and how many the group has.
+
+    The same rows, in the same order, as the group of ``groups(build_report(...)["findings"])``:
+    the report page shows the first few and fetches the rest with this, without building the
+    whole report again.
+    """
+    where = "review_id = ? and coalesce(kind, '') != ? and coalesce(nullif(category, ''), 'Other') = ? and action = ?"
+    params = [review_id, COMMITMENT, category, action]
+    total = next(iter(db.query(f"select count(*) as n from findings where {where}", params)))["n"]  # noqa: S608
+    rows = [finding_model(row) for row in db.query(
+        f"select * from findings where {where} order by {FINDING_ORDER} limit ? offset ?",  # noqa: S608 - constants
+        [*params, max(limit, 0), max(offset, 0)])]
+    from finops import notes
+
+    finding_notes = notes.finding_notes(db, review_id)
+    for f in rows:
+        f["operator_note"] = finding_notes.get(f["uid"], "")
+    return rows, total
+
+
 def _money(micros: int | None) -> str | None:
     return None if micros is None else dollars(from_micros(micros))
 
@@ -386,10 +420,10 @@ def _bool(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _matches(rec: dict[str, Any], finding: dict[str, Any]) -> bool:
+def _identifiers(rec: dict[str, Any]) -> set[str]:
+    """The ids a COH recommendation names its resource by: id, ARN and the ARN's last part."""
     tail = (rec["resource_arn"] or "").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-    ids = {rec["resource_id"], rec["resource_arn"], tail} - {"", None}
-    return finding["resource_id"] in ids or (finding.get("resource_arn") or "") in ids
+    return {rec["resource_id"], rec["resource_arn"], tail} - {"", None}
 
 
 def cost_recommendations(
@@ -402,9 +436,17 @@ def cost_recommendations(
     a finding of its own, a commitment, or outside this review's scope (another account or an
     unscanned region): so no figure is read twice. COH's de-duplicated total is shown apart.
     """
-    candidates = [
-        (f, alt) for f in [*findings, *commitments] for alt in [None, *f["alternatives"]]
-    ]
+    # Every finding and alternative COH contributed to, by the ids it names, in report order:
+    # a recommendation goes to the first one naming its resource with the same action.
+    candidates: dict[str, list[tuple[int, dict[str, Any], dict[str, Any] | None]]] = defaultdict(list)
+    position = 0
+    for f in [*findings, *commitments]:
+        for alt in [None, *f["alternatives"]]:
+            target = alt or f
+            if COH in target["sources"]:
+                for key in {target.get("resource_id") or f["resource_id"], target.get("resource_arn") or ""} - {""}:
+                    candidates[key].append((position, f, alt))
+            position += 1
     items = []
     for row in db.query(
         "select * from cost_recommendations where review_id = ? "
@@ -441,9 +483,10 @@ def cost_recommendations(
         placement, finding_uid = "out_of_scope", None
         if in_scope:
             placement = "not_found"
-            for finding, alt in candidates:
-                target = alt or finding
-                if COH in target["sources"] and _matches(rec, target) and target["action"] == rec["action_type"]:
+            named = {pos: (finding, alt) for key in _identifiers(rec) for pos, finding, alt in candidates.get(key, ())}
+            for pos in sorted(named):
+                finding, alt = named[pos]
+                if (alt or finding)["action"] == rec["action_type"]:
                     finding_uid = finding["uid"]
                     if alt is not None:
                         placement = "alternative"

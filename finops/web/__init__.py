@@ -19,6 +19,7 @@ from finops.db import connect, seconds_since
 from finops.errors import FinopsError, ReviewDeleted, ReviewExpired, ReviewNotFound, SignupClosed
 from finops.logs import setup_logging
 from finops.money import display
+from finops.report.cache import ReportCache
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: templates/ and static/ live here
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, enqueue: Enqueue | None = No
     app.extensions["finops.settings"] = settings
     app.extensions["finops.enqueue"] = enqueue or _redis_enqueue(settings)
     app.extensions["finops.enqueue_connection_check"] = _redis_connection_check(settings)
+    app.extensions["finops.report_cache"] = ReportCache()
     CSRFProtect(app)
     Htmx(app)
     connect(settings.db_path).close()  # create and migrate once, before the first request

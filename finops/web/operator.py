@@ -16,7 +16,6 @@ from finops import connection_checks, links, mail, notes, operators, reviews
 from finops import dashboard as listing
 from finops.errors import FinopsError, ReviewNotFound
 from finops.models import ACTIVE_STATUSES
-from finops.report import build_report
 from finops.web.operator_forms import (
     ActionForm,
     FindingNoteForm,
@@ -25,7 +24,7 @@ from finops.web.operator_forms import (
     SignInForm,
     SummaryForm,
 )
-from finops.web.views import db, report_context, settings
+from finops.web.views import db, group_rows, report_context, report_model, settings
 
 auth = Blueprint("auth", __name__)
 ops = Blueprint("ops", __name__, url_prefix="/dashboard")
@@ -170,9 +169,22 @@ def review_report(review_id: str) -> Any:
     row = _review(review_id)
     if row["status"] not in ("complete", "partial"):
         raise FinopsError("report not ready", customer_message="This review's report is not ready yet.")
-    model = build_report(db(), row)
-    return render_template("reports/show.html", **report_context(row, model, links.report_token(settings(), row)),
+    model = report_model(row)
+    return render_template("reports/show.html",
+                           **report_context(row, model, links.report_token(settings(), row), operator=True),
                            operator_view=True, note_form=FindingNoteForm())
+
+
+@ops.get("/reviews/<review_id>/findings")
+def review_findings(review_id: str) -> Any:
+    """The operator's "Show more" under a group: the next findings, each with its note editor."""
+    row = _review(review_id)
+    if row["status"] not in ("complete", "partial"):
+        raise FinopsError("report not ready", customer_message="This review's report is not ready yet.")
+
+    def rows_url(category: str, action: str, offset: int) -> str:
+        return url_for("ops.review_findings", review_id=review_id, category=category, action=action, offset=offset)
+    return group_rows(row, rows_url, url_for("ops.review_report", review_id=review_id, all=1), operator=True)
 
 
 @ops.post("/reviews/<review_id>/notes")
@@ -198,7 +210,8 @@ def save_finding_note(review_id: str, uid: str) -> Any:
         abort(404)
     if form.validate_on_submit():
         notes.set_finding_note(db(), review_id, uid, form.body.data or "", current_user.email)
-    return redirect(url_for("ops.review_report", review_id=review_id) + f"#note-{_anchor(uid)}", code=303)
+    # Every finding on the page (the one just noted may sit past its group's first few), at its note.
+    return redirect(url_for("ops.review_report", review_id=review_id, all=1) + f"#note-{_anchor(uid)}", code=303)
 
 
 def _anchor(uid: str) -> str:

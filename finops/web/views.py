@@ -15,7 +15,17 @@ from finops.db import connect
 from finops.errors import FinopsError, QueueUnavailable, ReviewNotFound, ReviewStateError, SignupClosed
 from finops.markup import render as render_note
 from finops.models import ACTIVE_STATUSES, FINISHED_STATUSES
-from finops.report import STATUS_WORDS, build_report, groups, source_title, to_csv, to_json, to_markdown
+from finops.report import (
+    GROUP_PAGE,
+    GROUP_PREVIEW,
+    STATUS_WORDS,
+    group_findings,
+    groups,
+    source_title,
+    to_csv,
+    to_json,
+    to_markdown,
+)
 from finops.report.charts import category_bars, spend_chart
 from finops.report.render_markdown import PLACEMENT_WORDS
 from finops.web.forms import ConnectForm, StartReviewForm, TestConnectionForm
@@ -246,31 +256,95 @@ def open_report(token: str) -> Any:
     return redirect(url_for("web.report", token=report_token), code=303)
 
 
-def _report(token: str) -> tuple[dict, dict]:
+def _finished(token: str) -> dict:
+    """The review behind a report link, when its report can be shown (a sentence otherwise)."""
     review = reviews.get_by_token(db(), token)
     if review["status"] in ACTIVE_STATUSES and review["finished_at"] is None and review["attempt"] > 1:
         raise FinopsError("rescanning", customer_message=(
             "This report is being updated: a new scan of the account is running. Reload in a few minutes."))
     if review["status"] not in ("complete", "partial"):
         raise FinopsError("report not ready", customer_message="This report is not ready yet.")
-    return review, build_report(db(), review)
+    return review
 
 
-def report_context(review: dict, model: dict, token: str | None) -> dict[str, Any]:
-    """What reports/show.html needs, for the customer's link and the operator's view alike."""
+def _report(token: str) -> tuple[dict, dict]:
+    review = _finished(token)
+    return review, report_model(review)
+
+
+def report_model(review: dict) -> dict:
+    """The report model, shared by this process's requests while nothing in it has changed."""
+    return current_app.extensions["finops.report_cache"].report(db(), review)
+
+
+COH_PREVIEW = 25  # Cost Optimization Hub recommendations on the report page, the largest first
+
+
+def show_all() -> bool:
+    """``?all=1``: every finding of every group on the page (to print or save as PDF)."""
+    return request.args.get("all") == "1"
+
+
+def report_context(review: dict, model: dict, token: str | None, *, operator: bool = False) -> dict[str, Any]:
+    """What reports/show.html needs, for the customer's link and the operator's view alike.
+
+    Each group shows its largest GROUP_PREVIEW findings; the rest load on demand (``rows_url``),
+    or all at once with ``?all=1`` (``full_url``), as do the COH recommendations past the largest
+    COH_PREVIEW: a report of thousands of findings opens fast.
+    """
+    finding_groups = groups(model["findings"])
+    preview = None if show_all() else GROUP_PREVIEW
+    if operator:
+        def rows_url(category: str, action: str, offset: int) -> str:
+            return url_for("ops.review_findings", review_id=review["id"], category=category, action=action,
+                           offset=offset)
+        full_url = url_for("ops.review_report", review_id=review["id"], all=1)
+    else:
+        def rows_url(category: str, action: str, offset: int) -> str:
+            return url_for("web.report_findings", token=token, category=category, action=action, offset=offset)
+        full_url = url_for("web.report", token=token, all=1)
     return {
         "review": review, "report": model, "token": token, "status_words": STATUS_WORDS,
-        "source_title": source_title, "groups": groups, "action_words": ACTION_WORDS, "role_words": ROLE_WORDS,
+        "source_title": source_title, "finding_groups": finding_groups, "preview": preview,
+        "truncated": preview is not None and (any(len(g["findings"]) > preview for g in finding_groups)
+                                              or len(model["cost_recommendations"]["items"]) > COH_PREVIEW),
+        "rows_url": rows_url, "full_url": full_url, "group_page": GROUP_PAGE, "coh_preview": COH_PREVIEW,
+        "action_words": ACTION_WORDS, "role_words": ROLE_WORDS,
         "placement_words": PLACEMENT_WORDS, "render_note": render_note, "chart": spend_chart(model["spend"]),
         "category_bars": category_bars(model["executive_summary"]["by_category"]),
         "company": review["contact_company"] or "",
     }
 
 
+def group_rows(review: dict, rows_url: Any, full_url: str, *, operator: bool = False) -> str:
+    """The next page of one group's findings, as table rows (the report's "Show more")."""
+    category, action = request.args.get("category", ""), request.args.get("action", "")
+    try:
+        offset = max(int(request.args.get("offset", "0")), 0)
+    except ValueError:
+        offset = 0
+    rows, total = group_findings(db(), review["id"], category, action, offset)
+    return render_template(
+        "reports/_group_rows.html", review=review, findings=rows, category=category, action=action,
+        offset=offset + len(rows), total=total, rows_url=rows_url, full_url=full_url, group_page=GROUP_PAGE,
+        operator_view=operator,
+        action_words=ACTION_WORDS, role_words=ROLE_WORDS, render_note=render_note,
+    )
+
+
 @bp.get("/r/<token>")
 def report(token: str) -> str:
     review, model = _report(token)
     return render_template("reports/show.html", **report_context(review, model, token))
+
+
+@bp.get("/r/<token>/findings")
+def report_findings(token: str) -> str:
+    review = _finished(token)
+
+    def rows_url(category: str, action: str, offset: int) -> str:
+        return url_for("web.report_findings", token=token, category=category, action=action, offset=offset)
+    return group_rows(review, rows_url, url_for("web.report", token=token, all=1))
 
 
 ACTION_WORDS = {
