@@ -6,12 +6,10 @@ report steps and progress so the job can write them to SQLite for the live progr
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +27,7 @@ from finops.collect.runner import CollectorProgress, classify, run_collectors
 from finops.config import Settings
 from finops.cost import CE_REQUEST_PRICE, collect_costs, cost_clients
 from finops.errors import ExternalIdMismatch
+from finops.gcpause import no_cyclic_gc
 from finops.models import COV_OK, CheckSummary, Coverage, ScanResult
 from finops.pricing import PriceCatalogue, load_catalogue
 
@@ -139,7 +138,7 @@ def run_scan(
         f"(${costs.ce_requests * CE_REQUEST_PRICE} at ${CE_REQUEST_PRICE} each); running savings checks"
     )
     checks_started = time.process_time()  # the cost thread has joined: this thread is the only one working
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         context = CheckContext(
             account_id=account_id, regions=scan_regions, now=now, prices=prices, thresholds=thresholds,
             inventory=inventory, costs=costs, coverage=coverage,
@@ -163,20 +162,6 @@ def run_scan(
     return ScanResult(
         account_id, scan_regions, coverage, inventory, merged.findings, costs, merged.commitments, summary
     )
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """The checks allocate many short-lived objects and make no reference cycles; by then the scan's
-    heap is large, so the cyclic collector's passes cost a quarter of their CPU for nothing.
-    Reference counting still frees everything; the collector is back on afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _discover_regions(

@@ -25,6 +25,7 @@ from typing import Any
 import sqlite_utils
 
 from finops.checks.merge import MERGE_RULE
+from finops.gcpause import no_cyclic_gc
 from finops.models import (
     CE_SOURCES,
     CHECK_SOURCE_PREFIX,
@@ -120,6 +121,11 @@ def finding_model(row: dict) -> dict[str, Any]:
 
 
 def build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
+    with no_cyclic_gc():  # thousands of small dicts, no cycles
+        return _build_report(db, review)
+
+
+def _build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
     review_id = review["id"]
     coverage = [
         {k: row[k] for k in ("source", "region", "status", "api_calls", "retries", "detail")}

@@ -2,10 +2,10 @@
 
 The findings spread over the registered usage checks (so over their categories and actions), six
 regions and one account; each carries two price lines, a metric summary, a command, and one in
-five an alternative and a Cost Optimization Hub figure. A quarter of the findings have a stored
-COH recommendation naming the same resource, plus some that match nothing, so the report's COH
-panel places every one. Everything is written through ``reviews.store_result``, as a scan does.
-Deterministic: the same N gives the same review.
+five an alternative; a quarter of them come from Cost Optimization Hub too, each with its stored
+COH recommendation naming the same resource, plus a few recommendations that match nothing, so the
+report's COH panel places every one. Everything is written through ``reviews.store_result``, as a
+scan does. Deterministic: the same N gives the same review.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def _finding(n: int, spec, rng: random.Random) -> Finding:
     metric = {"metric": "CPUUtilization", "lookback_days": 14, "days_with_data": 14,
               "window": {"start": "2026-11-16T00:00:00Z", "end": "2026-11-30T00:00:00Z"},
               "max": f"{rng.random() * 10:.1f}", "avg": f"{rng.random() * 3:.1f}", "p95": f"{rng.random() * 5:.1f}"}
-    coh = n % 5 == 0
+    coh = n % 4 == 0
     return Finding(
         check_id=spec.id, title=f"{spec.title[:-1] if spec.title.endswith('s') else spec.title} {n}",
         resource_type=spec.resource_type, resource_id=resource_id, region=region, account_id=ACCOUNT,
@@ -95,7 +95,7 @@ def create(db: sqlite_utils.Database, settings: Settings, count: int, company: s
     findings += [replace(f, check_id=specs[(n + 1) % len(specs)].id, monthly_savings=(f.monthly_savings or 0) / 2,
                          sources=(COH,), coh=None) for n, f in enumerate(findings) if n % 5 == 1]
     merged = merge(findings)
-    recommendations = [_recommendation(n, f) for n, f in enumerate(merged.findings) if n % 4 == 0]
+    recommendations = [_recommendation(n, f) for n, f in enumerate(merged.findings) if COH in f.sources]
     recommendations += [_recommendation(count + n, None) for n in range(max(count // 20, 1))]
     items = [InventoryItem("bench", f.resource_type, ACCOUNT, f.region, f.resource_id, "", {}) for f in merged.findings]
     coverage = [Coverage(source="ec2.instances", region=region, api_calls=3, attempts=3) for region in REGIONS]
@@ -103,7 +103,9 @@ def create(db: sqlite_utils.Database, settings: Settings, count: int, company: s
     db.execute("update reviews set status = 'running', account_id = ? where id = ?", [ACCOUNT, review["id"]])
     result = ScanResult(ACCOUNT, REGIONS, coverage, items, merged.findings,
                         costs=CostData(recommendations=recommendations, coh_enrollment="Active",
-                                       coh_savings_estimation_mode="AfterDiscounts"),
+                                       coh_savings_estimation_mode="AfterDiscounts",
+                                       coh_deduped_savings=sum((r.estimated_monthly_savings for r in recommendations),
+                                                               Decimal(0)), coh_commitment_savings=Decimal(0)),
                         commitments=merged.commitments)
     reviews.store_result(db, review["id"], result)
     token = links.ensure_token(db, settings, reviews.get_review(db, review["id"]), links.REPORT)
