@@ -89,11 +89,17 @@ def main() -> int:
                 assert response.status_code == 200, (url, response.status_code)
                 return len(response.data)
 
+            retired: list[ReportCache] = []
+
             def fetch_cold(url: str = url) -> int:
+                # A fresh cache; the previous one is kept until after the timing, so freeing its
+                # models (tens of MB at 2,000 findings) is not counted as this view's time.
+                retired.append(app.extensions["finops.report_cache"])
                 app.extensions["finops.report_cache"] = ReportCache()
                 return fetch(url)
 
             cold, size_bytes = timed(fetch_cold, args.repeat)
+            retired.clear()
             fetch()
             warm, _ = timed(fetch, args.repeat)
             rows.append({"findings": size, "page": name, "first_view_ms": round(cold, 1),
