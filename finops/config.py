@@ -48,7 +48,7 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = Path(DEFAULT_DB_PATH)
-    redis_url: str | None = None
+    redis_url: str | None = field(default=None, repr=False)  # may hold the Redis password
     secret_key: str = field(default="", repr=False)
     retention_days: int = 7
     scanner_principal_arn: str | None = None
@@ -62,6 +62,9 @@ class Settings:
     shutdown_grace: int = 5
     regions: tuple[str, ...] = ()
     aws_max_attempts: int = 8
+    aws_calls_per_endpoint: int = 8
+    aws_connect_timeout: int = 5
+    aws_read_timeout: int = 30
     template_url: str | None = None
     log_level: str = "INFO"
     metrics_lookback_days: int = 30
@@ -89,6 +92,9 @@ class Settings:
             shutdown_grace=_int(env, "FINOPS_SHUTDOWN_GRACE", 5),
             regions=_list(env, "FINOPS_REGIONS"),
             aws_max_attempts=_int(env, "FINOPS_AWS_MAX_ATTEMPTS", 8, minimum=1),
+            aws_calls_per_endpoint=_int(env, "FINOPS_AWS_CALLS_PER_ENDPOINT", 8, minimum=1),
+            aws_connect_timeout=_int(env, "FINOPS_AWS_CONNECT_TIMEOUT", 5, minimum=1),
+            aws_read_timeout=_int(env, "FINOPS_AWS_READ_TIMEOUT", 30, minimum=1),
             template_url=env.get("FINOPS_TEMPLATE_URL") or None,
             log_level=(env.get("FINOPS_LOG_LEVEL") or "INFO").upper(),
             metrics_lookback_days=_int(env, "FINOPS_METRICS_LOOKBACK_DAYS", 30, minimum=1),

@@ -43,6 +43,16 @@ def connect_form(client: Any, review_id: str, **overrides: str) -> dict[str, str
     return data
 
 
+def guarded(customer: Any, allowed: dict | None = None, region: str = "us-east-1") -> Any:
+    """A session from the guarded factory on the customer admin's own keys (tests of the guard)."""
+    from botocore.credentials import Credentials
+
+    from finops.aws.guard import READ_OPERATIONS, guarded_session
+
+    return guarded_session(allowed or READ_OPERATIONS, region_name=region,
+                           credentials=Credentials(customer.access_key_id, customer.secret_access_key))
+
+
 def assume_role_calls(local_aws: Any) -> list[dict]:
     return [r for r in local_aws.requests() if r["service"] == "sts" and r["action"] == "AssumeRole"]
 

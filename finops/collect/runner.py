@@ -238,8 +238,12 @@ def run_collectors(
         for phase in phases(specs):
             earlier = tuple(inventory)
             failed = frozenset((c.source, c.region) for c in coverage if c.status != COV_OK)
+            # Global reads first: each is one chain of calls for the whole account (S3's, with its
+            # per-bucket calls, is the longest of the scan), so it must not wait behind the
+            # regional reads for a thread.
+            ordered = sorted(phase, key=lambda spec: spec.scope != "global")
             futures = [
-                pool.submit(read, spec, region, earlier, failed) for spec in phase for region in scopes[spec.id]
+                pool.submit(read, spec, region, earlier, failed) for spec in ordered for region in scopes[spec.id]
             ]
             for future in as_completed(futures):
                 record, items = future.result()
