@@ -12,6 +12,7 @@ as "throttled, retried N times" in the read's detail. Every item passes through 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -22,8 +23,11 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from finops.aws.limits import NO_ANSWER, EndpointUnreachable, no_answer_reason
+from finops.aws.session import SessionRenewalFailed
 from finops.collect import CollectContext, CollectorSpec, redact
 from finops.errors import DependencyUnavailable, ReadOnlyViolation
+from finops.iam_policy import denied_sentence
 from finops.models import (
     COV_DENIED,
     COV_ERROR,
@@ -52,17 +56,36 @@ THROTTLED_CODES = {
 Progress = Callable[[Coverage, int, int], None]
 
 
-def classify(error: Exception, iam_actions: tuple[str, ...]) -> tuple[str, str]:
-    """Map an exception to a coverage status and a sentence naming the gap."""
+_DENIED_ACTION = re.compile(r"perform: ([a-z0-9-]+:[A-Za-z0-9]+)")
+
+
+def classify(
+    error: Exception, iam_actions: tuple[str, ...], endpoint: tuple[str, str] | None = None
+) -> tuple[str, str]:
+    """Map an exception to a coverage status and a sentence naming the gap (``endpoint``: the
+    read's (service, region), named when it did not answer)."""
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         if code in DENIED_CODES:
+            # AWS names the refused action ("... is not authorized to perform: ecs:DescribeTaskDefinition");
+            # when it does and it is one of ours, name that one, else every action the read needs.
+            named = _DENIED_ACTION.search(error.response.get("Error", {}).get("Message", ""))
+            if named and named.group(1) in iam_actions:
+                return COV_DENIED, denied_sentence(named.group(1))
             return COV_DENIED, f"the role lacks {' or '.join(iam_actions)}"
         if code in REGION_DISABLED_CODES:
             return COV_REGION_DISABLED, "the region is not enabled for this account"
         if code in THROTTLED_CODES:
             return COV_THROTTLED, f"AWS kept throttling the calls ({code}) after every retry"
         return COV_ERROR, f"AWS answered {code or 'an error'}"
+    if isinstance(error, (EndpointUnreachable, *NO_ANSWER)):
+        service, region = endpoint or ("AWS", "this region")
+        if isinstance(error, EndpointUnreachable):  # it knows which endpoint (S3's may be another region's)
+            service, region = error.kwargs["service"], error.kwargs["region"]
+        return COV_ERROR, (f"the {service} endpoint in {region} did not answer ({no_answer_reason(error)}); "
+                           "nothing was read from it, run the review again later")
+    if isinstance(error, SessionRenewalFailed):
+        return COV_ERROR, (f"{error}: the role was removed, or its trust policy changed, during the scan")
     if isinstance(error, BotoCoreError):
         return COV_ERROR, f"the call failed before AWS answered ({type(error).__name__})"
     return COV_ERROR, f"an internal error ({type(error).__name__})"
@@ -216,7 +239,8 @@ def run_collectors(
             items = []
             log.info("collector=%s region=%s state=%s detail=%s", spec.id, region, record.status, record.detail)
         except Exception as error:  # every other failure becomes recorded coverage
-            record.status, record.detail = classify(error, spec.iam_actions)
+            record.status, record.detail = classify(
+                error, spec.iam_actions, (spec.service, "us-east-1" if spec.scope == "global" else region))
             items = []
             log.info(
                 "collector=%s region=%s state=%s detail=%s",
