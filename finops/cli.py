@@ -71,13 +71,13 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from redis.exceptions import RedisError
 
     from finops.lifecycle import watch_parent
-    from finops.queue import redis_connection
+    from finops.queue import SERIALIZER, redis_connection
     from finops.worker import ReviewWorker
 
     handle_stop_signals()  # until RQ's own handlers (ReviewWorker's) take over in work()
     connection = redis_connection(settings)
     _requeue_lost_reviews(settings)
-    worker = ReviewWorker([settings.queue_name], connection=connection, settings=settings)
+    worker = ReviewWorker([settings.queue_name], connection=connection, settings=settings, serializer=SERIALIZER)
     if args.parent_pid:
         watch_parent(args.parent_pid, worker.on_parent_death)
     try:

@@ -27,9 +27,9 @@ from rq.utils import now
 from finops import reviews
 from finops.config import Settings
 from finops.db import connect
-from finops.errors import ScanInterrupted
+from finops.errors import ScanInterrupted, WorkerLost
 from finops.lifecycle import die_with_parent, die_with_parent_ready
-from finops.queue import attempt_of
+from finops.queue import attempt_of, refuse_job, trusted_job
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,9 @@ class ReviewWorker(Worker):
 
     # -- one job ---------------------------------------------------------------------------------
     def execute_job(self, job: Job, queue: Any) -> None:
+        if not trusted_job(job):  # not ours: never imported, never called, not even its callbacks
+            refuse_job(job, "not a FinOps Pack job (function, callback or payload)")
+            return
         self._current_job = job
         try:
             super().execute_job(job, queue)
@@ -54,6 +57,14 @@ class ReviewWorker(Worker):
             if self._interrupted_job_id == job.id:
                 self._interrupted_job_id = None
                 mark_interrupted(self.settings, job)
+
+    def handle_work_horse_killed(self, job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
+        """The work-horse died under its scan (the OOM killer, a SIGKILL): RQ records the job as
+        failed but runs no failure callback for it, so the review is failed here, at once, with
+        the sentence the heartbeat reaper would give a minute later."""
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        if self._interrupted_job_id != job.id:  # not our own stop: that one says "interrupted"
+            fail_lost(self.settings, job, f"work-horse died: waitpid returned {ret_val}")
 
     def setup_work_horse_signals(self) -> None:
         super().setup_work_horse_signals()  # the horse ignores SIGINT (RQ)...
@@ -106,6 +117,11 @@ class ReviewWorker(Worker):
         if job is not None:
             mark_interrupted(self.settings, job)
         os._exit(0)
+
+
+def fail_lost(settings: Settings, job: Job, detail: str) -> None:
+    """Fail the job's review (this attempt only) as lost: the customer is told to start again."""
+    reviews.fail(connect(settings.db_path), job.args[0], WorkerLost(detail), attempt=attempt_of(job.id))
 
 
 def mark_interrupted(settings: Settings, job: Job) -> None:

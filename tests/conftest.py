@@ -240,9 +240,10 @@ def run_worker_burst(settings: Settings) -> None:
     """A real RQ worker (forking, like production) that exits when the queue is empty."""
     from rq import Worker
 
-    from finops.queue import redis_connection
+    from finops.queue import SERIALIZER, redis_connection
 
-    Worker([settings.queue_name], connection=redis_connection(settings)).work(burst=True, with_scheduler=False)
+    Worker([settings.queue_name], connection=redis_connection(settings), serializer=SERIALIZER).work(
+        burst=True, with_scheduler=False)
 
 
 def with_settings(settings: Settings, **changes: object) -> Settings:
