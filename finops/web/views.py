@@ -26,7 +26,7 @@ def settings() -> Settings:
 
 def db() -> Any:
     if "db" not in g:
-        g.db = connect(settings().db_path, migrations=False)
+        g.db = connect(settings().db_path, migrations=False, busy_timeout=settings().db_busy_timeout)
     return g.db
 
 
