@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sqlite3
 import threading
 from datetime import timedelta
 from types import FrameType
@@ -27,15 +28,21 @@ from rq.utils import now
 from finops import reviews
 from finops.config import Settings
 from finops.db import connect
-from finops.errors import ScanInterrupted, WorkerLost
+from finops.errors import FinopsError, ScanInterrupted, WorkerLost
 from finops.lifecycle import die_with_parent, die_with_parent_ready
-from finops.queue import attempt_of, refuse_job, trusted_job
+from finops.queue import attempt_of, refuse_job, requeue_lost_reviews, trusted_job
 
 log = logging.getLogger(__name__)
 
 
+LOST_REVIEWS_CHECK_SECONDS = 15
+
+
 class ReviewWorker(Worker):
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any):
+        # RQ's maintenance (between jobs, and on every reconnection to Redis) also queues again the
+        # reviews SQLite says are queued but Redis lost: a Redis that restarted empty loses nothing.
+        kwargs.setdefault("maintenance_interval", LOST_REVIEWS_CHECK_SECONDS)
         super().__init__(*args, **kwargs)
         self.settings = settings
         self._worker_pid = os.getpid()
@@ -43,6 +50,23 @@ class ReviewWorker(Worker):
         self._current_job: Job | None = None
         self._interrupted_job_id: str | None = None
         self._grace_timer: threading.Timer | None = None
+
+    def dequeue_job_and_maintain_ttl(self, timeout: int | None, max_idle_time: int | None = None) -> Any:
+        # RQ waits up to ~7 minutes for a job; waking every LOST_REVIEWS_CHECK_SECONDS lets the
+        # maintenance below run while idle too.
+        if timeout is not None:
+            timeout = min(timeout, LOST_REVIEWS_CHECK_SECONDS)
+        return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        try:
+            requeued = requeue_lost_reviews(self.settings, connect(self.settings.db_path), self.connection)
+        except (RedisError, sqlite3.Error, FinopsError) as error:  # next time, then
+            log.warning("requeue state=skipped error=%s", error)
+            return
+        for review_id in requeued:
+            log.warning("review=%s state=requeued reason=queued-in-sqlite-but-not-in-redis", review_id[:6])
 
     # -- one job ---------------------------------------------------------------------------------
     def execute_job(self, job: Job, queue: Any) -> None:

@@ -5,8 +5,9 @@ Clients are built for every region before the fan-out. Collectors run in phases 
 concurrency after functions, CloudWatch metrics last) starts once what it names has finished
 everywhere, and reads that inventory; it is told which of those reads failed in its region.
 Each read's API calls and HTTP attempts are counted into its Coverage (see
-``finops.aws.session.count_calls``); attempts beyond calls are botocore's adaptive retries, shown
-as "throttled, retried N times" in the read's detail. Every item passes through ``redact``.
+``finops.aws.session.count_calls``); attempts beyond calls are botocore's retries (throttling,
+5xx answers, dropped connections), shown as "retried N times" in the read's detail. Every item
+passes through ``redact``.
 """
 
 from __future__ import annotations
@@ -251,7 +252,7 @@ def run_collectors(
         finally:
             calls.record = None
         if record.retries:
-            retried = f"throttled, retried {record.retries} time{'s' if record.retries != 1 else ''}"
+            retried = f"retried {record.retries} time{'s' if record.retries != 1 else ''}"
             record.detail = f"{record.detail}; {retried}" if record.detail else retried
         return record, items
 
