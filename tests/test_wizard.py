@@ -219,8 +219,11 @@ def test_review_page_offers_the_strict_policy_and_every_command_follows_the_choi
     link = html.unescape(re.search(r'id="quick-create" href="([^"]+)"', strict).group(1))
     assert link == iam_policy.quick_create_url(url, external_id, seed.DEFAULT_SCANNER_PRINCIPAL, "strict")
     assert "param_PolicyVariant=strict" in link
+    explained = visible_text(strict.split('id="policy-variant"')[1].split("</div>")[0])
     for action in iam_policy.SECRET_BEARING_READS:  # the choice is explained where it is made
-        assert action in visible_text(strict.split('id="policy-variant"')[1].split("</div>")[0])
+        assert action in explained
+    assert "drops environment variables in memory, before anything is stored" in explained
+    assert "AWS's own advice is to keep secrets in Secrets Manager or Parameter Store" in explained
     # Anything else is the standard policy.
     assert code_block(client.get(f"/reviews/{review_id}?policy=bogus").get_data(as_text=True),
                       "permissions-policy") == iam_policy.policy_text()
