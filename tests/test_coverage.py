@@ -158,9 +158,9 @@ def test_throttling_is_retried_and_counted_and_the_review_completes(
     assert sum(len(rows) for rows in inv["ec2.instances"].values()) == 6
 
 
-def test_progress_reaches_every_collector_and_region_and_metrics_run_last(local_aws, customer):
-    """The runner reports each (collector, region) read as it finishes, phase by phase, and the
-    per-collector progress line (what the progress fragment shows) names calls and gaps."""
+def test_progress_reaches_every_collector_and_region_each_after_its_dependencies(local_aws, customer):
+    """The runner reports each (collector, region) read as it finishes, each after what it depends
+    on, and the per-collector progress line (what the progress fragment shows) names calls and gaps."""
     inventory_seed.seed_region(customer, "eu-west-1")
     local_aws.set_faults(rules=[{"service": "ecs", "error": "AccessDenied", "region": "eu-west-1"}])
     session = customer.session()
@@ -184,8 +184,14 @@ def test_progress_reaches_every_collector_and_region_and_metrics_run_last(local_
     total = sum(1 if s.scope == "global" else len(regions) for s in specs)
     assert [d for *_, d, _ in seen] == list(range(1, total + 1)) and {t for *_, t in seen} == {total}
     assert {(s, r) for s, r, *_ in seen} == {(c.source, c.region) for c in coverage}
-    metrics_first = min(i for i, (s, *_) in enumerate(seen) if s == "cloudwatch.metrics")
-    assert all(s == "cloudwatch.metrics" for s, *_ in seen[metrics_first:])  # phase 2 after phase 1
+    # Each read after the reads it depends on (in its region, or global), and only those.
+    order = {(s, r): i for i, (s, r, *_) in enumerate(seen)}
+    by_id = {spec.id: spec for spec in specs}
+    for (source, region), position in order.items():
+        for dep in by_id[source].after:
+            dep_region = "global" if by_id[dep].scope == "global" else region
+            targets = [p for (s, r), p in order.items() if s == dep and (r == dep_region or region == "global")]
+            assert targets and max(targets) < position, (source, region, dep)
     assert len(lines) == len(specs)
     assert "EC2 instances: read in 2 of 2 regions (2 API calls)" in lines
     assert any(line.startswith("ECS services: read in 1 of 2 regions") for line in lines)
