@@ -1,11 +1,13 @@
 """Scan benchmark: a 10,000-resource account over 17 regions, scanned with the default pool and
-with one worker, at 0 ms and 100 ms per AWS call. One command: ``python bench/run.py``.
+with one worker, at 0 ms and 100 ms per AWS call, and with the default pool while 30 % of calls
+are throttled, side by side in the same run. One command: ``python bench/run.py``.
 
 1. Start the local AWS (moto + front) in this process and seed the account through moto's
    backends (bench/scenario.py).
 2. Scan it once through the replay server in record mode: every answer is kept in memory.
 3. Replay: each measured scan runs in a fresh subprocess (bench/scan_once.py, so peak RSS is that
-   scan's), against the replay server, which answers from memory after ``latency`` ms per call.
+   scan's), against the replay server, which answers from memory after ``latency`` ms per call,
+   and (throttled runs) answers a random ``--throttle`` share of calls with AWS's throttling error.
 
 Prints a table and a ``BENCH_JSON`` line, and writes bench/results/latest.json. See bench/README.md.
 """
@@ -47,44 +49,55 @@ EXTERNAL_ID = "fp-bench-external-id-0001"
 TARGET_SPEEDUP_AT_100MS = 5.0
 TARGET_PEAK_RSS_MB = 300.0
 TARGET_CHECKS_CPU_S = 1.0
+TARGET_THROTTLED_RATIO = 1.5  # issue 10: a scan with 30 % of calls throttled takes <= 1.5x the unthrottled one
+THROTTLE_SEED = 10
 
 
-def run_child(replay: ReplayServer, role_arn: str, workers: int, regions: list[str], what_if: str = "") -> dict:
+def run_child(replay: ReplayServer, role_arn: str, workers: int, regions: list[str], what_if: str = "",
+              code: Path = ROOT) -> dict:
+    """One scan in a fresh process, by the code in ``code`` (this checkout, or an earlier commit's)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FINOPS_")}
     env.update({
         "AWS_ENDPOINT_URL": replay.url,
         "NETGUARD_LOG": str(NETGUARD_LOG),
-        "PYTHONPATH": os.pathsep.join([str(NETGUARD_DIR), str(ROOT)]),
+        "PYTHONPATH": os.pathsep.join([str(NETGUARD_DIR), str(code)]),
     })
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, str(BENCH / "scan_once.py"), "--role-arn", role_arn, "--external-id", EXTERNAL_ID,
+        [sys.executable, str(code / "bench" / "scan_once.py"), "--role-arn", role_arn, "--external-id", EXTERNAL_ID,
          "--workers", str(workers), "--regions", ",".join(regions), "--what-if", what_if],
-        env=env, capture_output=True, text=True, timeout=1800,
+        env=env, capture_output=True, text=True, timeout=1800, cwd=str(code),
     )
     if proc.returncode != 0:
         raise SystemExit(f"scan subprocess failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     out["process_s"] = round(time.perf_counter() - started, 3)
+    out.setdefault("retries", out.get("attempts", 0) - out.get("api_calls", 0))  # older scan_once.py
     return out
 
 
 def measure(replay: ReplayServer, role_arn: str, workers: int, latency_ms: int, regions: list[str],
-            repeat: int, what_if: str = "") -> dict:
+            repeat: int, what_if: str = "", throttle: float = 0.0, code: Path = ROOT, label: str = "") -> dict:
     runs = []
-    for _ in range(repeat):
-        replay.replay(latency_ms)
+    for number in range(repeat):
+        replay.replay(latency_ms, throttle_rate=throttle, seed=THROTTLE_SEED + number)
         replay.latency_by_service = {"s3": 0} if "s3-free" in what_if else {}
         replay.reset_stats()
-        run = run_child(replay, role_arn, workers, regions, what_if)
+        run = run_child(replay, role_arn, workers, regions, what_if, code)
         stats = replay.stats.as_dict()
+        # Throttled answers the scan's reads got (the scanner's own AssumeRole calls are not reads).
+        throttled_reads = stats["throttled"] - stats["throttled_by_action"].get("sts:AssumeRole", 0)
         run.update(http_requests=stats["requests"], replay_misses=stats["misses"],
-                   missed_keys=stats["missed_keys"][:3])
+                   missed_keys=stats["missed_keys"][:3], throttled=stats["throttled"],
+                   throttled_reads=throttled_reads)
         runs.append(run)
-        label = f" what-if {what_if}" if what_if else ""
-        print(f"  latency={latency_ms:>3} ms workers={workers}{label}: scan {run['scan_s']:.2f} s, "
-              f"{run['api_calls']} API calls, {run['http_requests']} HTTP requests, "
-              f"peak RSS {run['peak_rss_mb']:.0f} MB", flush=True)
+        shown = f" what-if {what_if}" if what_if else ""
+        shown += f" throttled {throttle:.0%}" if throttle else ""
+        shown += f" ({label})" if label else ""
+        print(f"  latency={latency_ms:>3} ms workers={workers}{shown}: scan {run['scan_s']:.2f} s, "
+              f"{run['api_calls']} API calls, {run['http_requests']} HTTP requests"
+              + (f" ({run['throttled']} throttled, {run['retries']} retries in coverage)" if throttle else "")
+              + f", peak RSS {run['peak_rss_mb']:.0f} MB", flush=True)
     best = dict(runs[0])
     best["scan_s"] = round(statistics.median(r["scan_s"] for r in runs), 3)
     best["scan_s_all"] = [r["scan_s"] for r in runs]
@@ -92,6 +105,13 @@ def measure(replay: ReplayServer, role_arn: str, workers: int, latency_ms: int, 
     best["replay_misses"] = sum(r["replay_misses"] for r in runs)
     best["latency_ms"] = latency_ms
     best["what_if"] = what_if
+    best["throttle"] = throttle
+    best["code"] = label or "this checkout"
+    best["throttled_all"] = [r["throttled"] for r in runs]
+    best["retries_all"] = [r["retries"] for r in runs]
+    best["throttled_reads_all"] = [r["throttled_reads"] for r in runs]
+    best["not_ok_all"] = [r["not_ok"] for r in runs]
+    best["digests"] = sorted({r["digest"] for r in runs})
     return best
 
 
@@ -103,6 +123,10 @@ def main() -> int:
     parser.add_argument("--output", default=str(BENCH / "results" / "latest.json"))
     parser.add_argument("--pool", type=int, default=Settings().scan_concurrency,
                         help="the pool size compared with one worker (default: the product's default)")
+    parser.add_argument("--throttle", type=float, default=0.3,
+                        help="share of calls throttled in the throttled runs (0 to skip them)")
+    parser.add_argument("--before", metavar="COMMIT", default="",
+                        help="also scan with this commit's code (git archive), unthrottled and throttled")
     parser.add_argument("--what-if", action="store_true",
                         help="also run what-if scans at 100 ms (changes not in the product yet, see bench/README.md)")
     args = parser.parse_args()
@@ -138,6 +162,17 @@ def main() -> int:
     for latency in latencies:
         for workers in (default_workers, 1):
             results.append(measure(replay, role_arn, workers, latency, regions, args.repeat))
+        if args.throttle:
+            results.append(measure(replay, role_arn, default_workers, latency, regions, args.repeat,
+                                   throttle=args.throttle))
+    befores = []
+    if args.before:
+        before_code = _checkout(args.before)
+        print(f"The same scans with the code of {args.before} (before) ...", flush=True)
+        for latency in latencies:
+            for throttle in ((0.0, args.throttle) if args.throttle else (0.0,)):
+                befores.append(measure(replay, role_arn, default_workers, latency, regions, 1, throttle=throttle,
+                                       code=before_code, label=f"before: {args.before}"))
     what_ifs = []
     if args.what_if:
         print("What-if scans at 100 ms (not the product's code; see bench/README.md) ...", flush=True)
@@ -147,30 +182,40 @@ def main() -> int:
     replay.stop()
 
     problems = []
-    digests = {r["digest"] for r in results} | {recorded["digest"]}
+    digests = {d for r in results for d in r["digests"]} | {recorded["digest"]}
     if len(digests) != 1:
         problems.append(f"replayed scans differ from the recorded one (digests {sorted(digests)})")
     if any(r["replay_misses"] for r in results + what_ifs):
         problems.append(f"replay misses: {[(r['latency_ms'], r['workers'], r['missed_keys']) for r in results]}")
-    if any(r["not_ok"] != recorded["not_ok"] for r in results):
-        problems.append(f"replayed coverage differs from the recording: {[r['not_ok'] for r in results]}")
+    if any(not_ok != recorded["not_ok"] for r in results for not_ok in r["not_ok_all"]):
+        problems.append(f"replayed coverage differs from the recording: {[r['not_ok_all'] for r in results]}")
+    for r in results:  # every throttled answer a read got is a retry its coverage row counts
+        if r["throttle"] and r["retries_all"] != r["throttled_reads_all"]:
+            problems.append(f"retries in coverage {r['retries_all']} != throttled reads {r['throttled_reads_all']} "
+                            f"at {r['latency_ms']} ms")
     if recorded["not_ok"]:  # faithful, but then the figures include those errors' retries
         problems.append(f"the recorded scan has coverage gaps: {recorded['not_ok']}")
     violations = NETGUARD_LOG.read_text().strip()
     if violations:
         problems.append(f"network guard: something tried to leave loopback: {violations}")
 
-    ratios = {}
+    ratios, throttled_ratios = {}, {}
     for latency in latencies:
-        pooled = next(r for r in results if r["latency_ms"] == latency and r["workers"] == default_workers)
+        pooled = next(r for r in results if r["latency_ms"] == latency and r["workers"] == default_workers
+                      and not r["throttle"])
         single = next(r for r in results if r["latency_ms"] == latency and r["workers"] == 1)
         ratios[latency] = round(single["scan_s"] / pooled["scan_s"], 2)
+        throttled = next((r for r in results if r["latency_ms"] == latency and r["throttle"]), None)
+        if throttled is not None:
+            throttled_ratios[latency] = round(throttled["scan_s"] / pooled["scan_s"], 2)
     peak = max(r["peak_rss_mb"] for r in results)
     checks_cpu = max(r["checks_cpu_s"] for r in results)
     targets = {
         "checks_cpu_lt_1s": checks_cpu < TARGET_CHECKS_CPU_S,
         "speedup_at_100ms_ge_5x": (ratios.get(100, 0) >= TARGET_SPEEDUP_AT_100MS) if 100 in ratios else None,
         "peak_rss_le_300mb": peak <= TARGET_PEAK_RSS_MB,
+        "throttled_le_1_5x": (all(v <= TARGET_THROTTLED_RATIO for v in throttled_ratios.values())
+                              if throttled_ratios else None),
     }
     summary = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -189,10 +234,11 @@ def main() -> int:
         "longest_reads": recorded["longest_reads"],
         "record": {"scan_s": recorded["scan_s"], "requests": record_stats["requests"],
                    "answers": len(replay.answers), "response_mb": round(replay.response_bytes() / 1e6, 2)},
-        "runs": [{k: r[k] for k in ("latency_ms", "workers", "scan_s", "scan_s_all", "process_s", "api_calls",
-                                    "attempts", "http_requests", "reads", "peak_rss_mb", "replay_misses",
-                                    "checks_cpu_s", "scan_cpu_s")}
+        "runs": [{k: r[k] for k in ("latency_ms", "workers", "throttle", "scan_s", "scan_s_all", "process_s",
+                                    "api_calls", "attempts", "retries", "throttled", "http_requests", "reads",
+                                    "inventory", "peak_rss_mb", "replay_misses", "checks_cpu_s", "scan_cpu_s")}
                  for r in results],
+        "throttled_vs_unthrottled": {f"{k}ms": v for k, v in throttled_ratios.items()},
         "checks": {
             "inventory": recorded["inventory"], "findings": recorded["findings"],
             "commitments": recorded["commitments"],
@@ -201,6 +247,8 @@ def main() -> int:
         "speedup": {f"{k}ms": v for k, v in ratios.items()},
         "what_if": [{k: r[k] for k in ("what_if", "latency_ms", "workers", "scan_s", "api_calls", "peak_rss_mb")}
                     for r in what_ifs],
+        "before": [{k: r[k] for k in ("code", "latency_ms", "workers", "throttle", "scan_s", "api_calls", "retries",
+                                      "inventory", "not_ok")} for r in befores],
         "peak_rss_mb": peak,
         "targets": targets,
         "problems": problems,
@@ -213,6 +261,14 @@ def main() -> int:
     print(f"Written to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
     print("BENCH_JSON " + json.dumps(summary, separators=(",", ":")))
     return 1 if problems else 0
+
+
+def _checkout(commit: str) -> Path:
+    """``commit``'s tree in a temporary directory (git archive: nothing in this checkout changes)."""
+    target = Path(tempfile.mkdtemp(prefix="finops-bench-before-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
 
 
 def _quiet_parent() -> None:
@@ -255,22 +311,31 @@ def _print_table(s: dict, default_workers: int) -> None:
     chains = ", ".join(f"{src} {reg} {n}" for src, reg, n in s["longest_reads"][:3])
     print(f"Longest sequential reads (API calls): {chains}")
     print()
-    header = (f"{'latency/call':>12}  {'workers':>7}  {'scan wall':>9}  {'API calls':>9}  {'HTTP reqs':>9}  "
-              f"{'peak RSS':>8}")
+    header = (f"{'latency/call':>12}  {'workers':>7}  {'throttled':>9}  {'scan wall':>9}  {'API calls':>9}  "
+              f"{'retries':>7}  {'HTTP reqs':>9}  {'resources':>9}  {'peak RSS':>8}")
     print(header)
     print("-" * len(header))
     for r in s["runs"]:
-        print(f"{r['latency_ms']:>9} ms  {r['workers']:>7}  {r['scan_s']:>7.2f} s  {r['api_calls']:>9}  "
-              f"{r['http_requests']:>9}  {r['peak_rss_mb']:>5.0f} MB")
+        print(f"{r['latency_ms']:>9} ms  {r['workers']:>7}  {r['throttle']:>9.0%}  {r['scan_s']:>7.2f} s  "
+              f"{r['api_calls']:>9}  {r['retries']:>7}  {r['http_requests']:>9}  {r['inventory']:>9}  "
+              f"{r['peak_rss_mb']:>5.0f} MB")
     for latency, ratio in s["speedup"].items():
         print(f"{latency:>12}  speed-up, {default_workers} workers vs 1: {ratio:.2f}x")
+    for latency, ratio in s["throttled_vs_unthrottled"].items():
+        print(f"{latency:>12}  throttled / unthrottled ({default_workers} workers): {ratio:.2f}x")
     for r in s["what_if"]:
         print(f"{'what-if':>12}  {r['workers']:>7}  {r['scan_s']:>7.2f} s  at {r['latency_ms']} ms with {r['what_if']}")
+    for r in s["before"]:
+        print(f"{'before':>12}  {r['workers']:>7}  {r['throttle']:>9.0%}  {r['scan_s']:>7.2f} s  "
+              f"at {r['latency_ms']} ms, {r['retries']} retries, {r['inventory']} resources ({r['code']})")
     print()
     t = s["targets"]
     if t["speedup_at_100ms_ge_5x"] is not None:
         print(f"Target  >= 5x faster than one worker at 100 ms: {'PASS' if t['speedup_at_100ms_ge_5x'] else 'FAIL'} "
               f"({s['speedup'].get('100ms')}x)")
+    if t["throttled_le_1_5x"] is not None:
+        print(f"Target  throttled scan <= {TARGET_THROTTLED_RATIO}x the unthrottled one, every resource read: "
+              f"{'PASS' if t['throttled_le_1_5x'] else 'FAIL'} ({s['throttled_vs_unthrottled']})")
     print(f"Target  peak RSS <= 300 MB: {'PASS' if t['peak_rss_le_300mb'] else 'FAIL'} ({s['peak_rss_mb']:.0f} MB)")
     c = s["checks"]
     print(f"Target  checks + merge < 1 s CPU over {c['inventory']:,} resources: "

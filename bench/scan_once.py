@@ -53,6 +53,7 @@ def main() -> None:
         "import_s": round(imported - started, 3),
         "api_calls": sum(c.api_calls for c in result.coverage),
         "attempts": sum(c.attempts for c in result.coverage),
+        "retries": sum(c.retries for c in result.coverage),
         "reads": len(result.coverage),
         # reads that failed (a check's own rows, e.g. a price the catalogue lacks there, are not reads)
         "not_ok": [(c.source, c.region, c.status, c.detail) for c in result.coverage

@@ -97,14 +97,15 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     from finops import maintenance
     from finops.lifecycle import watch_parent
-    from finops.queue import redis_connection, worker_queue_names
+    from finops.queue import SERIALIZER, redis_connection, worker_queue_names
     from finops.worker import ReviewWorker
 
     handle_stop_signals()  # until RQ's own handlers (ReviewWorker's) take over in work()
     settings = settings.with_secret_key()  # the mail job derives the report link from it
     connection = redis_connection(settings)
     _requeue_lost_reviews(settings)
-    worker = ReviewWorker(worker_queue_names(settings, args.quick_only), connection=connection, settings=settings)
+    worker = ReviewWorker(worker_queue_names(settings, args.quick_only), connection=connection, settings=settings,
+                          serializer=SERIALIZER)
     if args.parent_pid:
         watch_parent(args.parent_pid, worker.on_parent_death)
     if not args.burst and not args.quick_only:

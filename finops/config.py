@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,7 +49,8 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = Path(DEFAULT_DB_PATH)
-    redis_url: str | None = None
+    db_busy_timeout: int = 30
+    redis_url: str | None = field(default=None, repr=False)  # may hold the Redis password
     secret_key: str = field(default="", repr=False)
     retention_days: int = 7
     scanner_principal_arn: str | None = None
@@ -62,6 +64,9 @@ class Settings:
     shutdown_grace: int = 5
     regions: tuple[str, ...] = ()
     aws_max_attempts: int = 8
+    aws_calls_per_endpoint: int = 8
+    aws_connect_timeout: int = 5
+    aws_read_timeout: int = 30
     template_url: str | None = None
     log_level: str = "INFO"
     metrics_lookback_days: int = 30
@@ -81,6 +86,7 @@ class Settings:
         db_path = Path(env.get("FINOPS_DB_PATH") or DEFAULT_DB_PATH)
         settings = cls(
             db_path=db_path,
+            db_busy_timeout=_int(env, "FINOPS_DB_BUSY_TIMEOUT", 30, minimum=1),
             redis_url=env.get("FINOPS_REDIS_URL") or None,
             secret_key=env.get("FINOPS_SECRET_KEY", ""),
             retention_days=_int(env, "FINOPS_RETENTION_DAYS", 7, minimum=1),
@@ -95,6 +101,9 @@ class Settings:
             shutdown_grace=_int(env, "FINOPS_SHUTDOWN_GRACE", 5),
             regions=_list(env, "FINOPS_REGIONS"),
             aws_max_attempts=_int(env, "FINOPS_AWS_MAX_ATTEMPTS", 8, minimum=1),
+            aws_calls_per_endpoint=_int(env, "FINOPS_AWS_CALLS_PER_ENDPOINT", 8, minimum=1),
+            aws_connect_timeout=_int(env, "FINOPS_AWS_CONNECT_TIMEOUT", 5, minimum=1),
+            aws_read_timeout=_int(env, "FINOPS_AWS_READ_TIMEOUT", 30, minimum=1),
             template_url=env.get("FINOPS_TEMPLATE_URL") or None,
             log_level=(env.get("FINOPS_LOG_LEVEL") or "INFO").upper(),
             metrics_lookback_days=_int(env, "FINOPS_METRICS_LOOKBACK_DAYS", 30, minimum=1),
@@ -126,18 +135,54 @@ class Settings:
     def with_secret_key(self) -> Settings:
         """Return settings with a secret key: the configured one, or one kept beside the database.
 
-        Keeping a generated key on disk (mode 0600) lets CSRF tokens survive a restart of the
-        embedded server without asking a laptop user to invent a key.
+        Keeping a generated key on disk (mode 0600, in the database's 0700 directory) lets CSRF
+        tokens survive a restart of the embedded server without asking a laptop user to invent a
+        key. Several processes may start together on a fresh directory (gunicorn's workers): each
+        writes a candidate to its own temporary file and links it into place, which only the first
+        one does (``os.link`` never replaces); all of them then read that one key, retrying while
+        the file is not there or still empty.
         """
         if self.secret_key:
             return self
-        key_file = self.db_path.parent / "secret_key"
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        if not key_file.exists():
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-        return replace(self, secret_key=key_file.read_text().strip())
+        return replace(self, secret_key=read_or_create_secret_key(self.db_path.parent / "secret_key"))
+
+
+SECRET_KEY_WAIT_SECONDS = 10
+
+
+def read_or_create_secret_key(key_file: Path) -> str:
+    from finops.db import PRIVATE_FILE, private_dir
+
+    private_dir(key_file.parent)
+    deadline = time.monotonic() + SECRET_KEY_WAIT_SECONDS
+    while True:
+        try:
+            key = key_file.read_text().strip()
+        except FileNotFoundError:
+            _link_new_key(key_file, PRIVATE_FILE)
+            continue
+        if key:
+            return key
+        if time.monotonic() > deadline:  # a file left empty by a crash (or by hand): say which
+            raise ConfigError(f"{key_file} is empty: delete it (a new key is generated) or set FINOPS_SECRET_KEY")
+        time.sleep(0.02)
+
+
+def _link_new_key(key_file: Path, mode: int) -> None:
+    """Write a fresh key to a temporary file, then link it to ``key_file`` unless one is there."""
+    temporary = key_file.with_name(f".{key_file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temporary, key_file)  # atomic, and never replaces a key another process linked
+        except FileExistsError:
+            pass
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _check_delivery_settings(settings: Settings) -> None:

@@ -7,13 +7,17 @@ is a new function appended to ``MIGRATIONS``; applied migrations are recorded by
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
+
+from finops.errors import StorageBusy, StorageError, StorageFull
 
 
 def utcnow() -> datetime:
@@ -286,14 +290,58 @@ REVIEW_CHILD_TABLES = (
 REVIEW_RESULT_TABLES = REVIEW_CHILD_TABLES[:10]
 
 
-def connect(path: Path | str, *, migrations: bool = True) -> sqlite_utils.Database:
-    """Open the database with WAL, foreign keys and a busy timeout; migrate it unless told not to."""
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def private_dir(directory: Path) -> Path:
+    """Create ``directory`` (and parents) as 0700, or make an existing one of ours 0700: the
+    database, the generated secret key and the embedded queue live there."""
+    directory.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    _chmod_if_ours(directory, PRIVATE_DIR)
+    return directory
+
+
+def private_database(path: Path) -> None:
+    """The database file and its WAL/SHM as 0600, in a 0700 directory.
+
+    The file is created 0600 before SQLite opens it: SQLite gives the -wal and -shm files it
+    creates the database file's own permissions, so they are born 0600 too. Files left by an
+    older version (0644) are narrowed when we own them.
+    """
+    private_dir(path.parent)
+    # Only ever O_EXCL: opening and closing a descriptor of a database this process already has
+    # open would drop SQLite's POSIX locks on it (they are per process) and corrupt it. A file
+    # that does not exist yet is open nowhere.
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        pass
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILES)):
+        _chmod_if_ours(candidate, PRIVATE_FILE)  # chmod opens nothing
+
+
+def _chmod_if_ours(path: Path, mode: int) -> None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) != mode:
+        os.chmod(path, mode)
+
+
+def connect(path: Path | str, *, migrations: bool = True, busy_timeout: float = 30) -> sqlite_utils.Database:
+    """Open the database with WAL, foreign keys and a busy timeout; migrate it unless told not to.
+
+    ``busy_timeout`` (seconds) is how long a write waits for another writer (web and workers share
+    the file) before it fails with ``StorageBusy``.
+    """
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+        private_database(Path(path))
+    conn = sqlite3.connect(str(path), timeout=busy_timeout, check_same_thread=False, isolation_level=None)
     db = sqlite_utils.Database(conn)
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
     # Deleted rows are overwritten with zeros, not left in free pages: deletion on request and
     # retention really remove a review's data from the file (see reviews.delete_review).
     conn.execute("PRAGMA secure_delete = ON")
@@ -320,18 +368,47 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     return applied
 
 
+def storage_error(error: BaseException) -> StorageError | None:
+    """The customer-facing error for a write SQLite refused, or None if it is no storage trouble.
+
+    Busy: another writer held the database past the busy timeout. Full: SQLITE_FULL ("database or
+    disk is full", a full disk or a file-size limit) or a write the disk refused ("disk I/O error").
+    """
+    if not isinstance(error, sqlite3.OperationalError):
+        return None
+    message = str(error).lower()
+    if "locked" in message or "busy" in message:
+        return StorageBusy(f"sqlite: {error}")
+    if "full" in message or "disk i/o error" in message:
+        return StorageFull(f"sqlite: {error}")
+    return None
+
+
 @contextmanager
 def atomic(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """One write transaction (BEGIN IMMEDIATE, so concurrent writers queue instead of failing)."""
+    """One write transaction (BEGIN IMMEDIATE, so concurrent writers queue instead of failing).
+
+    If SQLite refuses it (busy past the timeout, disk full) it is rolled back whole and a
+    ``StorageBusy`` / ``StorageFull`` carries the sentence for the customer.
+    """
     conn = db.conn
     if conn.in_transaction:
         yield db
         return
-    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        raise storage_error(error) or error from error
     try:
         yield db
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    else:
         conn.execute("COMMIT")
+    except BaseException as error:
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:  # SQLite rolls back by itself when it cannot (e.g. after SQLITE_FULL)
+                pass
+        typed = storage_error(error)
+        if typed is not None:
+            raise typed from error
+        raise

@@ -131,6 +131,29 @@ class InvalidInput(FinopsError):
     customer_message = "Some of what was typed cannot be used; check the highlighted fields."
 
 
+class StorageError(FinopsError):
+    """SQLite refused a write; the transaction was rolled back, so nothing half-written is kept."""
+
+    code = "storage_error"
+
+
+class StorageBusy(StorageError):
+    code = "storage_busy"
+    customer_message = (
+        "FinOps Pack was busy saving other reviews and could not save this in time. Nothing was changed in your "
+        "account and nothing half-saved was kept: try again in a minute."
+    )
+
+
+class StorageFull(StorageError):
+    code = "storage_full"
+    customer_message = (
+        "FinOps Pack could not save this review because its server's disk is full. Nothing was changed in your "
+        "account and nothing half-saved was kept; your FinOps Pack contact has been told. Start the scan again "
+        "once they have made room."
+    )
+
+
 class ReviewNotFound(FinopsError):
     code = "not_found"
     customer_message = "This review does not exist, or it has expired and was deleted."

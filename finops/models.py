@@ -32,6 +32,16 @@ SPEND_SOURCE = "ce.spend"
 RESOURCES_SOURCE = "ce.resources"
 COH_SOURCE = "coh.recommendations"
 CE_SOURCES = (SPEND_SOURCE, RESOURCES_SOURCE)
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What one source (outside the collector registry) sends to AWS, declared beside its code:
+    the guard's allow-list and the read-only policy are checked against these and the collectors'."""
+
+    service: str  # botocore service name
+    operations: tuple[str, ...]
+    iam_actions: tuple[str, ...]  # () for an operation that needs no permission (sts:GetCallerIdentity)
 SOURCE_TITLES = {
     "account.identity": "Account identity",
     "account.regions": "Enabled regions",

@@ -1,16 +1,35 @@
-"""RQ transport. Jobs carry a review id and nothing else; status lives in SQLite."""
+"""RQ transport. Jobs carry an id (a review, a connection check, an outbox message) and nothing else;
+status lives in SQLite.
+
+Jobs are serialized as JSON, never pickled: a job is a function name and a review id, so nothing
+needs pickle, and whoever can write to Redis cannot make a worker unpickle code. Workers also run
+only the job functions and callbacks named here (RQ would import and call any name a job holds).
+"""
 
 from __future__ import annotations
+
+import logging
 
 import sqlite_utils
 from redis import Redis
 from rq import Callback, Queue
-from rq.job import JobStatus
+from rq.exceptions import DeserializationError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
 
 from finops.config import Settings
 from finops.errors import ConfigError
 
+log = logging.getLogger(__name__)
+
 JOB_FUNCTION = "jobs.review.run_review_job"
+FAILURE_CALLBACK = "jobs.review.on_review_job_failed"
+CONNECTION_JOB = "jobs.connection.run_connection_check"
+CONNECTION_FAILURE_CALLBACK = "jobs.connection.on_connection_check_failed"
+MAIL_JOB = "jobs.mail.send_outbox_message"
+JOB_FUNCTIONS = frozenset({JOB_FUNCTION, CONNECTION_JOB, MAIL_JOB})  # what a worker will run
+JOB_CALLBACKS = frozenset({FAILURE_CALLBACK, CONNECTION_FAILURE_CALLBACK})
+SERIALIZER = JSONSerializer
 HELD = (JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)  # and QUEUED while in the list
 
 
@@ -21,7 +40,23 @@ def redis_connection(settings: Settings) -> Redis:
 
 
 def review_queue(settings: Settings, connection: Redis | None = None) -> Queue:
-    return Queue(settings.queue_name, connection=connection or redis_connection(settings))
+    return Queue(settings.queue_name, connection=connection or redis_connection(settings), serializer=SERIALIZER)
+
+
+def trusted_job(job: Job) -> bool:
+    """A job a worker may run: one of our functions, our callbacks only, and JSON it can read."""
+    try:
+        function = job.func_name
+        job.args  # noqa: B018 - deserializes: a pickled or garbled payload fails here
+    except (DeserializationError, ValueError, TypeError, UnicodeDecodeError):
+        return False
+    callbacks = {getattr(job, f"_{kind}_callback_name", None) for kind in ("success", "failure", "stopped")}
+    return function in JOB_FUNCTIONS and callbacks - {None, ""} <= JOB_CALLBACKS
+
+
+def refuse_job(job: Job, reason: str) -> None:
+    log.error("job=%s state=refused reason=%s", job.id, reason)
+    job.delete()
 
 
 def job_id(review_id: str, attempt: int) -> str:
@@ -45,7 +80,7 @@ def enqueue_review(settings: Settings, review_id: str, attempt: int, connection:
         job_timeout=settings.scan_timeout,
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
-        on_failure=Callback("jobs.review.on_review_job_failed"),
+        on_failure=Callback(FAILURE_CALLBACK),
         description=f"savings review {review_id[:6]} attempt {attempt}",
     )
 
@@ -67,8 +102,10 @@ def requeue_lost_reviews(settings: Settings, db: sqlite_utils.Database, connecti
         job = queue.fetch_job(jid)
         if job is not None:
             status = job.get_status(refresh=False)
-            if status in HELD or (status == JobStatus.QUEUED and queue.get_job_position(jid) is not None):
+            waiting = status == JobStatus.QUEUED and queue.get_job_position(jid) is not None
+            if trusted_job(job) and (status in HELD or waiting):  # a pickled job (before JSON) is queued again
                 continue
+            queue.remove(jid)
             job.delete()  # a finished or failed record of this attempt, or a job no longer in the list
         enqueue_review(settings, review["id"], review["attempt"], connection=queue.connection)
         requeued.append(review["id"])
@@ -79,8 +116,6 @@ def requeue_lost_reviews(settings: Settings, db: sqlite_utils.Database, connecti
 # Short jobs a person may be waiting on. Every worker takes them before scans (it lists this queue
 # first), and `serve` runs one more embedded worker for this queue only, so a Test connection
 # never waits behind a scan that takes minutes.
-CONNECTION_JOB = "jobs.connection.run_connection_check"
-MAIL_JOB = "jobs.mail.send_outbox_message"
 CONNECTION_TIMEOUT = 90  # seconds: AssumeRole x3 and GetCallerIdentity, with few retries
 MAIL_TIMEOUT = 120
 
@@ -101,7 +136,7 @@ def worker_queue_names(settings: Settings, quick_only: bool = False) -> list[str
 def enqueue_connection_check(settings: Settings, check_id: str, connection: Redis | None = None) -> None:
     quick_queue(settings, connection).enqueue(
         CONNECTION_JOB, check_id, job_id=f"connection-{check_id}", job_timeout=CONNECTION_TIMEOUT,
-        result_ttl=600, failure_ttl=24 * 3600, on_failure=Callback("jobs.connection.on_connection_check_failed"),
+        result_ttl=600, failure_ttl=24 * 3600, on_failure=Callback(CONNECTION_FAILURE_CALLBACK),
         description=f"test connection {check_id[:6]}",
     )
 

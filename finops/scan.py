@@ -14,8 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from finops.aws.arn import is_valid_external_id, parse_role_arn
+from finops.aws.limits import CallLimits
 from finops.aws.regions import enabled_regions, validate_requested
 from finops.aws.session import STS_REGION, assume_customer_role, client_config, count_calls
 from finops.checks import run_checks
@@ -28,7 +30,7 @@ from finops.config import Settings
 from finops.cost import CE_REQUEST_PRICE, collect_costs, cost_clients
 from finops.errors import ExternalIdMismatch
 from finops.gcpause import no_cyclic_gc
-from finops.models import COV_OK, CheckSummary, Coverage, ScanResult
+from finops.models import COV_OK, CheckSummary, Coverage, Reads, ScanResult
 from finops.pricing import PriceCatalogue, load_catalogue
 
 log = logging.getLogger(__name__)
@@ -38,10 +40,24 @@ ProgressFn = Callable[[int], None]
 
 REGIONS_SOURCE = "account.regions"
 ACCOUNT_SOURCE = "account.identity"
+# The scan's own reads besides the collectors and the cost sources (declared like theirs).
+SCAN_READS: dict[str, Reads] = {
+    ACCOUNT_SOURCE: Reads("sts", ("GetCallerIdentity",), ()),  # needs no permission (STS documentation)
+    REGIONS_SOURCE: Reads("ec2", ("DescribeRegions",), ("ec2:DescribeRegions",)),
+}
 
 
 def _noop(*_: object) -> None:
     return None
+
+
+def scan_config(settings: Settings) -> Config:
+    """One botocore config for every client of a scan: standard retries, the timeouts, and a
+    connection pool per client as large as the threads that can share it."""
+    return client_config(
+        settings.aws_max_attempts, pool=max(10, settings.scan_concurrency * 2),
+        connect_timeout=settings.aws_connect_timeout, read_timeout=settings.aws_read_timeout,
+    )
 
 
 def run_scan(
@@ -64,10 +80,11 @@ def run_scan(
     if not is_valid_external_id(external_id):
         raise ExternalIdMismatch("External ID has an invalid format")
     requested = validate_requested(list(regions) or list(settings.regions))
-    config = client_config(settings.aws_max_attempts, pool=max(10, settings.scan_concurrency * 2))
+    config = scan_config(settings)
+    limits = CallLimits(settings.aws_calls_per_endpoint, max_attempts=settings.aws_max_attempts)
 
     on_step(f"Checking that {role.arn} refuses AssumeRole without this review's External ID")
-    session = assume_customer_role(role, external_id, base=base_session, config=config)
+    session = assume_customer_role(role, external_id, base=base_session, config=config, limits=limits)
     on_step("Role assumed with the External ID; it refuses a missing or wrong External ID")
     on_progress(5)
 

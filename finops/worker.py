@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sqlite3
 import threading
 from datetime import timedelta
 from types import FrameType
@@ -27,15 +28,21 @@ from rq.utils import now
 from finops import reviews
 from finops.config import Settings
 from finops.db import connect
-from finops.errors import ScanInterrupted
+from finops.errors import FinopsError, ScanInterrupted, WorkerLost
 from finops.lifecycle import die_with_parent, die_with_parent_ready
-from finops.queue import attempt_of
+from finops.queue import attempt_of, refuse_job, requeue_lost_reviews, trusted_job
 
 log = logging.getLogger(__name__)
 
 
+LOST_REVIEWS_CHECK_SECONDS = 15
+
+
 class ReviewWorker(Worker):
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any):
+        # RQ's maintenance (between jobs, and on every reconnection to Redis) also queues again the
+        # reviews SQLite says are queued but Redis lost: a Redis that restarted empty loses nothing.
+        kwargs.setdefault("maintenance_interval", LOST_REVIEWS_CHECK_SECONDS)
         super().__init__(*args, **kwargs)
         self.settings = settings
         self._worker_pid = os.getpid()
@@ -44,8 +51,28 @@ class ReviewWorker(Worker):
         self._interrupted_job_id: str | None = None
         self._grace_timer: threading.Timer | None = None
 
+    def dequeue_job_and_maintain_ttl(self, timeout: int | None, max_idle_time: int | None = None) -> Any:
+        # RQ waits up to ~7 minutes for a job; waking every LOST_REVIEWS_CHECK_SECONDS lets the
+        # maintenance below run while idle too.
+        if timeout is not None:
+            timeout = min(timeout, LOST_REVIEWS_CHECK_SECONDS)
+        return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        try:
+            requeued = requeue_lost_reviews(self.settings, connect(self.settings.db_path), self.connection)
+        except (RedisError, sqlite3.Error, FinopsError) as error:  # next time, then
+            log.warning("requeue state=skipped error=%s", error)
+            return
+        for review_id in requeued:
+            log.warning("review=%s state=requeued reason=queued-in-sqlite-but-not-in-redis", review_id[:6])
+
     # -- one job ---------------------------------------------------------------------------------
     def execute_job(self, job: Job, queue: Any) -> None:
+        if not trusted_job(job):  # not ours: never imported, never called, not even its callbacks
+            refuse_job(job, "not a FinOps Pack job (function, callback or payload)")
+            return
         self._current_job = job
         try:
             super().execute_job(job, queue)
@@ -54,6 +81,14 @@ class ReviewWorker(Worker):
             if self._interrupted_job_id == job.id:
                 self._interrupted_job_id = None
                 mark_interrupted(self.settings, job)
+
+    def handle_work_horse_killed(self, job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
+        """The work-horse died under its scan (the OOM killer, a SIGKILL): RQ records the job as
+        failed but runs no failure callback for it, so the review is failed here, at once, with
+        the sentence the heartbeat reaper would give a minute later."""
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        if self._interrupted_job_id != job.id:  # not our own stop: that one says "interrupted"
+            fail_lost(self.settings, job, f"work-horse died: waitpid returned {ret_val}")
 
     def setup_work_horse_signals(self) -> None:
         super().setup_work_horse_signals()  # the horse ignores SIGINT (RQ)...
@@ -106,6 +141,11 @@ class ReviewWorker(Worker):
         if job is not None:
             mark_interrupted(self.settings, job)
         os._exit(0)
+
+
+def fail_lost(settings: Settings, job: Job, detail: str) -> None:
+    """Fail the job's review (this attempt only) as lost: the customer is told to start again."""
+    reviews.fail(connect(settings.db_path), job.args[0], WorkerLost(detail), attempt=attempt_of(job.id))
 
 
 def mark_interrupted(settings: Settings, job: Job) -> None:

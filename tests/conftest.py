@@ -240,9 +240,10 @@ def run_worker_burst(settings: Settings) -> None:
     """A real RQ worker (forking, like production) that exits when the queue is empty."""
     from rq import Worker
 
-    from finops.queue import redis_connection, worker_queue_names
+    from finops.queue import SERIALIZER, redis_connection, worker_queue_names
 
-    Worker(worker_queue_names(settings), connection=redis_connection(settings)).work(burst=True, with_scheduler=False)
+    Worker(worker_queue_names(settings), connection=redis_connection(settings), serializer=SERIALIZER).work(
+        burst=True, with_scheduler=False)
 
 
 def with_settings(settings: Settings, **changes: object) -> Settings:

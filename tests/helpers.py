@@ -64,10 +64,10 @@ def run_quick_jobs(settings: Any) -> None:
     """Run the quick queue's jobs (Test connection, emails) in this process until it is empty."""
     from rq import SimpleWorker
 
-    from finops.queue import quick_queue, redis_connection
+    from finops.queue import SERIALIZER, quick_queue, redis_connection
 
     queue = quick_queue(settings, redis_connection(settings))
-    SimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=False)
+    SimpleWorker([queue], connection=queue.connection, serializer=SERIALIZER).work(burst=True, with_scheduler=False)
 
 
 def connect_form(client: Any, review_id: str, **overrides: str) -> dict[str, str]:
@@ -83,6 +83,16 @@ def connect_form(client: Any, review_id: str, **overrides: str) -> dict[str, str
     }
     data.update(overrides)
     return data
+
+
+def guarded(customer: Any, allowed: dict | None = None, region: str = "us-east-1") -> Any:
+    """A session from the guarded factory on the customer admin's own keys (tests of the guard)."""
+    from botocore.credentials import Credentials
+
+    from finops.aws.guard import READ_OPERATIONS, guarded_session
+
+    return guarded_session(allowed or READ_OPERATIONS, region_name=region,
+                           credentials=Credentials(customer.access_key_id, customer.secret_access_key))
 
 
 def assume_role_calls(local_aws: Any) -> list[dict]:

@@ -13,7 +13,6 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from finops import reviews
-from finops.aws.guard import READ_OPERATIONS, install_guard
 from finops.config import Settings
 from finops.cost import (
     CE_NOT_ENABLED,
@@ -29,7 +28,7 @@ from finops.sandbox import seed
 from finops.sandbox.cost_fixtures import demo_costs, load_costs, load_demo_costs
 from finops.scan import run_scan
 from tests.conftest import run_worker_burst
-from tests.helpers import connect_form, report_token_of, review_id_of, start_review
+from tests.helpers import connect_form, guarded, report_token_of, review_id_of, start_review
 
 EXTERNAL_ID = "fp-test-external-id-cost"
 ACCOUNT = seed.CUSTOMER_ACCOUNT
@@ -384,9 +383,8 @@ def test_native_finding_and_coh_recommendation_for_one_resource_are_linked_not_a
 
 # -- the front responder's fixtures ---------------------------------------------------------------
 def _hub(customer):
-    session = customer.session()
-    install_guard(session, READ_OPERATIONS)
-    return session.client("cost-optimization-hub", region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
+    return guarded(customer).client("cost-optimization-hub", region_name="us-east-1",
+                                    config=Config(retries={"max_attempts": 1}))
 
 
 def test_fixture_not_matching_botocore_shape_is_refused(local_aws, customer):
@@ -404,7 +402,9 @@ def test_fixture_not_matching_botocore_shape_is_refused(local_aws, customer):
 
 def test_unknown_hub_target_without_fixture_and_bad_page_token(local_aws, customer):
     with pytest.raises(ClientError) as caught:
-        _hub(customer).get_recommendation(recommendationId="rec-none")
+        # An operation the scanner never sends (the guard would refuse it): asked unguarded.
+        customer.session().client("cost-optimization-hub", region_name="us-east-1").get_recommendation(
+            recommendationId="rec-none")
     assert caught.value.response["Error"]["Code"] == "UnknownOperationException"
     with pytest.raises(ClientError) as caught:
         _hub(customer).list_recommendations(nextToken="p7")

@@ -53,7 +53,9 @@ def test_a_denied_service_gives_a_partial_review_naming_exactly_that_gap(
     # Provisioned concurrency is read per function: without the functions it is a gap of its own,
     # named after the read it depends on (not an empty "ok" read).
     assert data["gaps"] == [
-        f"Lambda functions in {region} could not be read: the role lacks lambda:ListFunctions."
+        f"Lambda functions in {region} could not be read: the role lacks lambda:ListFunctions (the strict policy "
+        "leaves it out, because its answer includes environment variables); Lambda functions come from Cost "
+        "Optimization Hub and Cost Explorer only."
         for region in sorted(REGIONS)
     ] + [
         f"Lambda provisioned concurrency in {region} could not be read: it needs Lambda functions, "
@@ -83,7 +85,7 @@ def test_a_denied_service_gives_a_partial_review_naming_exactly_that_gap(
 
     # The customer sees it: in the hosted report, and in the live progress steps.
     html = client.get(f"/r/{report_token_of(settings, review_id)}").get_data(as_text=True)
-    assert "Lambda functions in eu-west-1 could not be read: the role lacks lambda:ListFunctions." in html
+    assert "Lambda functions in eu-west-1 could not be read: the role lacks lambda:ListFunctions (" in html
     steps = " ".join(s["message"] for s in reviews.steps(db, review_id))
     assert "lambda.functions in eu-west-1" in steps and "lambda.functions in us-east-1" in steps
 
@@ -157,9 +159,9 @@ def test_throttling_is_retried_and_counted_and_the_review_completes(
     assert sum(len(rows) for rows in inv["ec2.instances"].values()) == 6
 
 
-def test_progress_reaches_every_collector_and_region_and_metrics_run_last(local_aws, customer):
-    """The runner reports each (collector, region) read as it finishes, phase by phase, and the
-    per-collector progress line (what the progress fragment shows) names calls and gaps."""
+def test_progress_reaches_every_collector_and_region_each_after_its_dependencies(local_aws, customer):
+    """The runner reports each (collector, region) read as it finishes, each after what it depends
+    on, and the per-collector progress line (what the progress fragment shows) names calls and gaps."""
     inventory_seed.seed_region(customer, "eu-west-1")
     local_aws.set_faults(rules=[{"service": "ecs", "error": "AccessDenied", "region": "eu-west-1"}])
     session = customer.session()
@@ -183,8 +185,14 @@ def test_progress_reaches_every_collector_and_region_and_metrics_run_last(local_
     total = sum(1 if s.scope == "global" else len(regions) for s in specs)
     assert [d for *_, d, _ in seen] == list(range(1, total + 1)) and {t for *_, t in seen} == {total}
     assert {(s, r) for s, r, *_ in seen} == {(c.source, c.region) for c in coverage}
-    metrics_first = min(i for i, (s, *_) in enumerate(seen) if s == "cloudwatch.metrics")
-    assert all(s == "cloudwatch.metrics" for s, *_ in seen[metrics_first:])  # phase 2 after phase 1
+    # Each read after the reads it depends on (in its region, or global), and only those.
+    order = {(s, r): i for i, (s, r, *_) in enumerate(seen)}
+    by_id = {spec.id: spec for spec in specs}
+    for (source, region), position in order.items():
+        for dep in by_id[source].after:
+            dep_region = "global" if by_id[dep].scope == "global" else region
+            targets = [p for (s, r), p in order.items() if s == dep and (r == dep_region or region == "global")]
+            assert targets and max(targets) < position, (source, region, dep)
     assert len(lines) == len(specs)
     assert "EC2 instances: read in 2 of 2 regions (2 API calls)" in lines
     assert any(line.startswith("ECS services: read in 1 of 2 regions") for line in lines)
@@ -205,3 +213,63 @@ def test_organization_management_account_lists_its_accounts(local_aws, customer)
     assert item.data["management_account_id"] == customer.account_id
     assert {a["name"] for a in item.data["accounts"]} >= {"dev"}
     assert "dev@example.com" not in repr(item)  # account e-mail addresses are not kept
+
+
+def test_the_standard_policy_is_enough_for_every_read_the_scan_makes(client, settings, local_aws, customer,
+                                                                    monkeypatch):
+    """The local AWS enforces the role's inline policy (finops.sandbox.front): with the standard
+    policy from iam/ nothing the scan sends is refused, so every action the code calls is granted."""
+    monkeypatch.setenv("FINOPS_REGIONS", ",".join(REGIONS))
+    for region in REGIONS:
+        inventory_seed.seed_region(customer, region, local_aws=local_aws)
+    review_id = run_review(client, settings, customer)
+    data = report_json(client, settings, review_id)
+    assert [r for r in local_aws.requests() if r.get("denied")] == []
+    assert data["gaps"] == [] and reviews.get_review(connect(settings.db_path), review_id)["status"] == "complete"
+
+
+def test_the_strict_policy_leaves_lambda_and_ecs_to_cost_sources_and_the_coverage_says_so(
+    client, settings, local_aws, customer, monkeypatch
+):
+    from finops import iam_policy
+    from tests.helpers import connect_form, review_id_of, start_review
+    from tests.test_collectors import run_worker_burst
+
+    monkeypatch.setenv("FINOPS_REGIONS", ",".join(REGIONS))
+    for region in REGIONS:
+        inventory_seed.seed_region(customer, region, local_aws=local_aws)
+    token = start_review(client)
+    review_id = review_id_of(client, token)
+    form = connect_form(client, token)
+    trust = seed.trust_policy(seed.DEFAULT_SCANNER_PRINCIPAL, form["external_id"])
+    form["role_arn"] = seed.create_role(customer, trust, permissions=iam_policy.policy("strict"))
+    assert client.post(f"/reviews/{token}/scan", data=form).status_code == 303
+    run_worker_burst(settings)
+
+    assert reviews.get_review(connect(settings.db_path), review_id)["status"] == "partial"
+    data = report_json(client, settings, review_id)
+    denied = {(r["service"], r["action"]) for r in local_aws.requests() if r.get("denied")}
+    assert denied == {("lambda", "ListFunctions"), ("ecs", "DescribeTaskDefinition")}  # refused by the role itself
+    strict = "(the strict policy leaves it out, because its answer includes environment variables)"
+    assert data["gaps"] == [
+        f"ECS services in {region} could not be read: the role lacks ecs:DescribeTaskDefinition {strict}; "
+        "ECS services come from Cost Optimization Hub and Cost Explorer only."
+        for region in sorted(REGIONS)
+    ] + [
+        f"Lambda functions in {region} could not be read: the role lacks lambda:ListFunctions {strict}; "
+        "Lambda functions come from Cost Optimization Hub and Cost Explorer only."
+        for region in sorted(REGIONS)
+    ] + [
+        f"Lambda provisioned concurrency in {region} could not be read: it needs Lambda functions, "
+        "which could not be read."
+        for region in sorted(REGIONS)
+    ]
+    # Nothing else is lost: every other read is complete, the cost sources included.
+    not_ok = {c["source"] for c in data["coverage"] if c["status"] != "ok" and not c["source"].startswith("check:")}
+    assert not_ok == {"ecs.services", "lambda.functions", "lambda.provisioned_concurrency"}
+    inv = inventory_rows(settings, review_id)
+    for collector_id in ("ec2.instances", "ec2.volumes", "rds.instances", "ecs.clusters", "s3.buckets",
+                         "cloudwatch.metrics"):
+        assert set(inv[collector_id]) == set(REGIONS), collector_id
+    assert {c["source"]: c["status"] for c in data["coverage"] if c["source"].startswith(("ce.", "coh."))} == {
+        "ce.spend": "ok", "ce.resources": "ok", "coh.recommendations": "ok"}

@@ -20,7 +20,9 @@ from finops.collect import discover
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY_FILE = ROOT / "iam" / "finops-pack-readonly-policy.json"
+STRICT_POLICY_FILE = ROOT / "iam" / "finops-pack-readonly-strict-policy.json"
 TEMPLATE_FILE = ROOT / "iam" / "finops-pack-readonly.yaml"
+VARIANT_FILES = {"standard": POLICY_FILE, "strict": STRICT_POLICY_FILE}
 
 # Reads that expose application data (aws-facts §1, "Dangerous read actions"): object contents and
 # keys, table items, secrets, parameters, log events, function code, console output, user data,
@@ -43,13 +45,7 @@ DATA_ACCESS_DENYLIST = {
     "kinesis:GetRecords", "athena:GetQueryResults", "cloudformation:GetTemplate",
 }
 
-# Guard operations whose IAM action is not "<service>:<operation>" (Service Authorization Reference).
-OPERATION_TO_ACTION = {
-    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
-    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
-    ("s3", "ListBucketIntelligentTieringConfigurations"): "s3:GetIntelligentTieringConfiguration",
-}
-NEEDS_NO_PERMISSION = {("sts", "GetCallerIdentity")}  # "No permissions are required" (STS docs)
+NEEDS_NO_PERMISSION = iam_policy.NEEDS_NO_PERMISSION
 
 
 @cache
@@ -79,22 +75,41 @@ def role_properties() -> dict:
 
 
 # -- one policy ----------------------------------------------------------------------------------
-def test_template_is_generated_from_the_policy_file():
+def test_template_and_strict_policy_are_generated_from_the_policy_file():
     assert TEMPLATE_FILE.read_text() == iam_policy.cloudformation_template(), (
         "iam/finops-pack-readonly.yaml is stale: run `python -m finops.iam_policy`"
+    )
+    assert STRICT_POLICY_FILE.read_text() == iam_policy.strict_policy_text(), (
+        "iam/finops-pack-readonly-strict-policy.json is stale: run `python -m finops.iam_policy`"
     )
     assert iam_policy.main(["--check"]) == 0
 
 
-def test_template_policy_equals_the_policy_file():
+def test_template_policy_is_either_policy_file_by_the_policy_variant_parameter():
     (inline,) = role_properties()["Policies"]
     assert inline["PolicyName"] == "finops-pack-readonly"
-    assert inline["PolicyDocument"] == json.loads(POLICY_FILE.read_text())
+    condition, strict, standard = inline["PolicyDocument"]["Fn::If"]
+    assert condition == "StrictPolicy"
+    assert template_document()["Conditions"] == {"StrictPolicy": {"Fn::Equals": [{"Ref": "PolicyVariant"}, "strict"]}}
+    assert standard == json.loads(POLICY_FILE.read_text())
+    assert strict == json.loads(STRICT_POLICY_FILE.read_text())
 
 
-def test_policy_module_reads_the_file_verbatim():
-    assert iam_policy.policy_text() == POLICY_FILE.read_text()
-    assert iam_policy.policy() == json.loads(POLICY_FILE.read_text())
+@pytest.mark.parametrize("variant", ["standard", "strict"])
+def test_policy_module_reads_the_file_verbatim(variant):
+    assert iam_policy.policy_text(variant) == VARIANT_FILES[variant].read_text()
+    assert iam_policy.policy(variant) == json.loads(VARIANT_FILES[variant].read_text())
+
+
+def test_strict_variant_is_the_standard_one_without_the_reads_that_return_environment_variables():
+    secret_bearing = set(iam_policy.SECRET_BEARING_READS)
+    assert secret_bearing == {"lambda:ListFunctions", "ecs:DescribeTaskDefinition"}
+    assert set(iam_policy.allowed_actions("strict")) == set(iam_policy.allowed_actions("standard")) - secret_bearing
+    assert secret_bearing <= set(iam_policy.denied_actions("strict"))  # denied, not merely left out
+    assert set(iam_policy.denied_actions("strict")) - secret_bearing == set(iam_policy.denied_actions("standard"))
+    # The standard policy keeps them in one statement of their own, so a reader sees what strict drops.
+    (statement,) = [s for s in iam_policy.policy()["Statement"] if s["Sid"] == iam_policy.SECRET_BEARING_SID]
+    assert set(statement["Action"]) == secret_bearing
 
 
 # -- the template --------------------------------------------------------------------------------
@@ -114,6 +129,9 @@ def test_cfn_lint_would_catch_a_broken_template():
 
 def test_template_parameters_follow_aws_rules():
     document = template_document()
+    variant = document["Parameters"]["PolicyVariant"]
+    assert variant["Type"] == "String" and variant["AllowedValues"] == ["standard", "strict"]
+    assert variant["Default"] == "standard"  # the commands without the parameter keep working
     external_id = document["Parameters"]["ExternalId"]
     assert external_id["Type"] == "String"
     assert not external_id.get("NoEcho"), "NoEcho would drop the value from quick-create links (and it is no secret)"
@@ -121,7 +139,7 @@ def test_template_parameters_follow_aws_rules():
     assert external_id["AllowedPattern"] == r"[\w+=,.@:/-]*"
     principal = document["Parameters"]["ScannerPrincipalArn"]
     assert principal["Type"] == "String" and "Default" not in principal
-    assert set(document["Parameters"]) == {"ExternalId", "ScannerPrincipalArn"}
+    assert set(document["Parameters"]) == {"ExternalId", "ScannerPrincipalArn", "PolicyVariant"}
 
 
 def test_template_role_trusts_only_the_scanner_with_the_external_id():
@@ -160,10 +178,11 @@ def test_policy_is_managed_by_us_not_an_aws_managed_policy():
         assert managed not in text
 
 
-def test_every_allowed_action_exists_and_is_list_or_read():
-    allowed = iam_policy.allowed_actions()
-    assert len(allowed) > 50 and len(set(allowed)) == len(allowed), "no duplicates"
-    for statement in iam_policy.policy()["Statement"]:
+@pytest.mark.parametrize("variant", ["standard", "strict"])
+def test_every_allowed_action_exists_and_is_list_or_read(variant):
+    allowed = iam_policy.allowed_actions(variant)
+    assert len(allowed) > 30 and len(set(allowed)) == len(allowed), "no duplicates"
+    for statement in iam_policy.policy(variant)["Statement"]:
         assert statement["Resource"] == "*" and set(statement) == {"Sid", "Effect", "Action", "Resource"}
     levels = {action: access_level(action) for action in allowed}
     assert {a for a, level in levels.items() if level is None} == set(), "unknown actions (typo?)"
@@ -178,16 +197,18 @@ def test_access_level_lookup_can_say_no():
     assert access_level("ec2:DescribeVolumez") is None
 
 
-def test_no_allowed_action_exposes_application_data():
-    allowed = iam_policy.allowed_actions()
+@pytest.mark.parametrize("variant", ["standard", "strict"])
+def test_no_allowed_action_exposes_application_data(variant):
+    allowed = iam_policy.allowed_actions(variant)
     lowered = {a.lower() for a in DATA_ACCESS_DENYLIST}
     assert [a for a in allowed if a.lower() in lowered] == []
     # ...and nothing we allow is caught by our own Deny (it would be silently dead).
-    assert [(a, d) for a in allowed for d in iam_policy.denied_actions() if matches(d, a)] == []
+    assert [(a, d) for a in allowed for d in iam_policy.denied_actions(variant) if matches(d, a)] == []
 
 
-def test_deny_overlay_covers_the_data_access_denylist_with_real_actions():
-    denied = iam_policy.denied_actions()
+@pytest.mark.parametrize("variant", ["standard", "strict"])
+def test_deny_overlay_covers_the_data_access_denylist_with_real_actions(variant):
+    denied = iam_policy.denied_actions(variant)
     uncovered = sorted(a for a in DATA_ACCESS_DENYLIST if not any(matches(d, a) for d in denied))
     assert uncovered == []
     for pattern in denied:  # every Deny entry names at least one real action: no typos
@@ -215,14 +236,113 @@ def test_every_operation_the_guard_lets_through_is_allowed_by_the_policy():
         for operation in operations:
             if (service, operation) in NEEDS_NO_PERMISSION:
                 continue
-            action = OPERATION_TO_ACTION.get((service, operation), f"{service}:{operation}")
+            action = iam_policy.iam_action(service, operation)
             if action.lower() not in allowed:
                 missing.append(action)
     assert missing == []
 
 
+# -- the policy is what the code calls, both ways -------------------------------------------------
+# Modules that call AWS: every collector, the cost readers, the scan's own reads, Test connection.
+CALLING_MODULES = ("finops.cost.spend", "finops.cost.resources", "finops.cost.coh", "finops.scan",
+                   "finops.aws.regions", "finops.aws.connection")
+
+
+def action_of(service: str, operation: str) -> str | None:
+    return iam_policy.iam_action(service, operation)
+
+
+def declared_reads() -> list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]:
+    """(who, service, operations, iam_actions) for every declaration beside code that calls AWS."""
+    from finops.cost import COST_READS
+    from finops.scan import SCAN_READS
+
+    out = [(spec.id, spec.service, spec.operations, spec.iam_actions) for spec in discover().values()]
+    out += [(name, r.service, r.operations, r.iam_actions) for name, r in {**COST_READS, **SCAN_READS}.items()]
+    return out
+
+
+def operations_called_in_code() -> dict[str, set[str]]:
+    """Per service of the guard's list, the operations the product's source calls: a client method
+    (``ec2.describe_volumes(``, ``client.describe_savings_plans``) or a name handed to a paginator
+    (``get_paginator("list_buckets")``)."""
+    import ast
+    import importlib
+    import inspect
+
+    import botocore.session
+    from botocore import xform_name
+
+    modules = {spec.module for spec in discover().values()} | set(CALLING_MODULES)
+    tokens: set[str] = set()
+    for name in modules:
+        tree = ast.parse(inspect.getsource(importlib.import_module(name)))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):  # called, or handed on (paginate_tokens(client.describe_x))
+                tokens.add(node.attr)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                tokens.add(node.value)
+    core = botocore.session.get_session()
+    return {
+        service: {op for op in core.get_service_model(service).operation_names if xform_name(op) in tokens}
+        for service in READ_OPERATIONS
+    }
+
+
+def test_each_declaration_names_the_iam_actions_of_its_operations():
+    for who, service, operations, actions in declared_reads():
+        expected = {action_of(service, op) for op in operations if (service, op) not in NEEDS_NO_PERMISSION}
+        assert set(actions) == expected, who
+
+
+def test_the_code_calls_exactly_the_operations_it_declares_and_the_guard_allows():
+    declared: dict[str, set[str]] = {}
+    for _, service, operations, _ in declared_reads():
+        declared.setdefault(service, set()).update(operations)
+    called = operations_called_in_code()
+    assert {k: v for k, v in called.items() if v} == declared
+    assert {service: set(ops) for service, ops in READ_OPERATIONS.items()} == declared
+
+
+def test_the_code_scan_would_see_an_undeclared_call():
+    """The comparison above can fail: a call nobody declared is found in the source."""
+    import inspect
+
+    import finops.cost.coh as coh
+
+    assert "get_preferences" in inspect.getsource(coh)
+    assert "GetPreferences" in operations_called_in_code()["cost-optimization-hub"]
+
+
+def test_policy_grants_exactly_what_the_code_calls_both_ways():
+    declared = iam_policy.declared_actions()
+    allowed = set(iam_policy.allowed_actions())
+    assert declared - allowed == set(), "the code calls what the policy does not allow"
+    assert allowed - declared == set(iam_policy.DEPENDENT_ACTIONS), "the policy allows what no code calls"
+    # The only extra is what AWS's reference makes a dependency of actions the code calls.
+    needed_by = {}
+    for action in declared:
+        service, name = action.split(":", 1)
+        for row in (get_action_data(service, name) or {}).get(service, []):
+            for dependency in row.get("dependent_actions") or []:
+                if dependency not in declared:
+                    needed_by.setdefault(dependency, set()).add(action)
+    assert {k: set(v) for k, v in iam_policy.DEPENDENT_ACTIONS.items()} == needed_by
+
+
+def test_checks_need_only_declared_reads_so_their_actions_are_those_reads():
+    """A check reads only what collectors and cost sources read (``needs``): its IAM actions are theirs."""
+    from finops.checks import discover as discover_checks
+    from finops.cost import COST_READS
+
+    sources = set(discover()) | set(COST_READS)
+    unknown = {check.id: set(check.needs) - sources for check in discover_checks().values()}
+    assert {k: v for k, v in unknown.items() if v} == {}
+
+
 def test_policy_fits_the_inline_policy_quota():
     assert iam_policy.non_whitespace_length(iam_policy.policy()) <= 10_240
+    assert iam_policy.non_whitespace_length(iam_policy.policy("strict")) <= 10_240
     assert len(TEMPLATE_FILE.read_bytes()) <= 51_200  # CreateStack TemplateBody limit
 
 

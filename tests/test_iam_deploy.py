@@ -153,3 +153,30 @@ def test_manual_path_with_the_wizards_exact_commands(client, local_aws, customer
 
     run_as_customer(code_block(page, "remove-manual-commands"), tmp_path, customer, local_aws)
     assert role_gone(customer)
+
+
+def test_strict_variant_with_the_wizards_exact_commands(client, local_aws, customer, tmp_path):
+    """PolicyVariant=strict through CloudFormation (the template's Condition picks the strict
+    document), then the manual path with the strict policy file: both give the strict policy."""
+    token = start_review(client)
+    page = client.get(f"/reviews/{token}?policy=strict").get_data(as_text=True)
+    external_id = re.search(r'<code id="external-id" class="big">([^<]+)</code>', page).group(1)
+    (tmp_path / "finops-pack-readonly.yaml").write_bytes(client.get(href(page, "download-template")).data)
+    commands = code_block(page, "cfn-create-commands")
+    assert "ParameterKey=PolicyVariant,ParameterValue=strict" in commands
+    role_arn = run_as_customer(commands, tmp_path, customer, local_aws).strip().splitlines()[-1]
+    assert inline_policy(customer, "finops-pack-readonly") == iam_policy.policy("strict")
+    assert scanner_can_assume(role_arn, external_id) == "222222222222"
+    run_as_customer(code_block(page, "remove-cfn-commands"), tmp_path, customer, local_aws)
+    assert role_gone(customer)
+
+    (tmp_path / "finops-pack-trust-policy.json").write_bytes(client.get(href(page, "download-trust-policy")).data)
+    strict_policy = client.get(href(page, "download-policy"))
+    assert strict_policy.data.decode() == code_block(page, "permissions-policy") == iam_policy.policy_text("strict")
+    (tmp_path / "finops-pack-readonly-strict-policy.json").write_bytes(strict_policy.data)
+    role_arn = run_as_customer(code_block(page, "manual-create-commands"), tmp_path, customer,
+                               local_aws).strip().splitlines()[-1]
+    assert inline_policy(customer, "finops-pack-readonly") == iam_policy.policy("strict")
+    assert scanner_can_assume(role_arn, external_id) == "222222222222"
+    run_as_customer(code_block(page, "remove-manual-commands"), tmp_path, customer, local_aws)
+    assert role_gone(customer)

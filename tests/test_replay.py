@@ -76,3 +76,25 @@ def test_request_keys_ignore_credentials_clock_and_the_probes_random_external_id
     assert key("AKIA1", probe + "fp-right-0001") != key("AKIA1", probe + "fp-right-0002")
     window = "Action=GetMetricStatistics&StartTime=2026-11-01T00:00:00Z&EndTime="
     assert key("A", window + "2026-11-28T06:00:00Z") == key("A", window + "2026-11-29T07:00:00Z")
+
+
+def test_a_throttled_replay_reads_everything_and_counts_every_throttle_as_a_retry(
+    local_aws, customer, replay, monkeypatch
+):
+    """What bench/run.py's throttled runs rely on: 30 % of answers are AWS's throttling error in the
+    request's protocol, botocore retries them, and the scan's result does not change."""
+    seed.seed_demo_waste(customer)
+    role_arn = seed.create_scanner_role(customer, EXTERNAL_ID)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", replay.url)
+    recorded = run_scan(role_arn, EXTERNAL_ID, Settings(), regions=REGIONS)
+    replay.replay(throttle_rate=0.3, seed=3)
+    replay.reset_stats()
+    throttled = run_scan(role_arn, EXTERNAL_ID, Settings(), regions=REGIONS)
+    summary = lambda result: _summary(result)[:2]  # noqa: E731 - findings and inventory (coverage has retries)
+    assert summary(throttled) == summary(recorded)
+    assert {c.status for c in throttled.coverage if not c.source.startswith("check:")} == {"ok"}
+    stats = replay.stats.as_dict()
+    assert stats["throttled"] >= 10 and stats["misses"] == 0
+    reads = stats["throttled"] - stats["throttled_by_action"].get("sts:AssumeRole", 0)
+    assert sum(c.retries for c in throttled.coverage) == reads
+    assert len({label.split(":")[0] for label in stats["throttled_by_action"]}) >= 4  # every protocol's shape

@@ -5,12 +5,11 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from finops.aws.guard import READ_OPERATIONS, install_guard
 from finops.config import Settings
 from finops.errors import AssumeRoleError, ReadOnlyViolation, RoleUnsafe, UnsupportedPartition
 from finops.sandbox import seed
 from finops.scan import run_scan
-from tests.helpers import assume_role_calls
+from tests.helpers import assume_role_calls, guarded
 
 EXTERNAL_ID = "fp-test-external-id-0001"
 
@@ -59,10 +58,8 @@ def test_govcloud_is_refused_before_any_request(local_aws):
     ("iam", "create_access_key", {}),
     ("sts", "assume_role", {"RoleArn": "arn:aws:iam::222222222222:role/x", "RoleSessionName": "probe"}),
 ])
-def test_guard_refuses_mutations_before_they_are_sent(local_aws, service, call, params):
-    session = boto3.Session()
-    install_guard(session, READ_OPERATIONS)
-    client = session.client(service, region_name="us-east-1")
+def test_guard_refuses_mutations_before_they_are_sent(local_aws, customer, service, call, params):
+    client = guarded(customer).client(service, region_name="us-east-1")
     with pytest.raises(ReadOnlyViolation):
         getattr(client, call)(**params)
     assert local_aws.requests() == []  # nothing reached the local AWS
@@ -70,9 +67,7 @@ def test_guard_refuses_mutations_before_they_are_sent(local_aws, service, call, 
 
 def test_guarded_session_still_reads(local_aws, customer):
     seed.seed_demo_waste(customer)
-    session = customer.session()
-    install_guard(session, READ_OPERATIONS)
-    volumes = session.client("ec2").describe_volumes()["Volumes"]
+    volumes = guarded(customer).client("ec2").describe_volumes()["Volumes"]
     assert volumes and local_aws.requests()[-1]["action"] == "DescribeVolumes"
 
 

@@ -194,6 +194,55 @@ def test_missing_scanner_principal_shows_an_operator_notice_not_a_broken_command
     assert response.status_code == 400 and b"no scanner principal configured" in response.data
 
 
+def test_security_page_says_which_reads_can_return_secrets_and_offers_the_strict_policy(client):
+    page = client.get("/security").get_data(as_text=True)
+    section = visible_text(re.search(r'<section class="card" id="secret-bearing-reads">(.*?)</section>', page,
+                                     re.S).group(1))
+    named = set(re.findall(r"<code>([a-z0-9-]+:[A-Za-z]+)</code>", page.split('id="secret-bearing-reads"')[1]
+                           .split("</ul>")[0]))
+    assert named == set(iam_policy.SECRET_BEARING_READS) == {"lambda:ListFunctions", "ecs:DescribeTaskDefinition"}
+    assert "environment variables" in iam_policy.SECRET_BEARING_READS["lambda:ListFunctions"]
+    assert "drops environment variables in memory as each answer arrives, before anything is stored" in section
+    assert "AWS's own advice is not to keep secrets in environment variables" in section
+    assert "PolicyVariant=strict" in section
+    assert "Lambda and ECS then come from Cost Optimization Hub and Cost Explorer only" in section
+    strict = client.get("/iam/finops-pack-readonly-strict-policy.json")
+    assert strict.status_code == 200 and strict.data.decode() == iam_policy.policy_text("strict")
+    assert "finops-pack-readonly-strict-policy.json" in strict.headers["Content-Disposition"]
+
+
+def test_review_page_offers_the_strict_policy_and_every_command_follows_the_choice(settings):
+    url = "https://finops-templates.s3.amazonaws.com/finops-pack-readonly.yaml"
+    client = client_with(settings, template_url=url)
+    review_id = start_review(client)
+    standard = client.get(f"/reviews/{review_id}").get_data(as_text=True)
+    assert "Standard (chosen)" in visible_text(standard) and 'id="policy-strict"' in standard
+    assert "PolicyVariant" not in code_block(standard, "cfn-create-commands")  # the template's default
+    assert code_block(standard, "permissions-policy") == iam_policy.policy_text()
+
+    strict = client.get(f"/reviews/{review_id}?policy=strict").get_data(as_text=True)
+    external_id = external_id_of(strict)
+    assert "Strict (chosen)" in visible_text(strict)
+    cfn = code_block(strict, "cfn-create-commands").splitlines()[0]
+    assert cfn.endswith(f"ParameterKey=ScannerPrincipalArn,ParameterValue={seed.DEFAULT_SCANNER_PRINCIPAL} "
+                        "ParameterKey=PolicyVariant,ParameterValue=strict")
+    assert code_block(strict, "permissions-policy") == iam_policy.policy_text("strict")
+    assert "--policy-document file://finops-pack-readonly-strict-policy.json" in code_block(
+        strict, "manual-create-commands")
+    assert re.search(r'id="download-policy" href="/iam/finops-pack-readonly-strict-policy.json"', strict)
+    link = html.unescape(re.search(r'id="quick-create" href="([^"]+)"', strict).group(1))
+    assert link == iam_policy.quick_create_url(url, external_id, seed.DEFAULT_SCANNER_PRINCIPAL, "strict")
+    assert "param_PolicyVariant=strict" in link
+    explained = visible_text(strict.split('id="policy-variant"')[1].split("</div>")[0])
+    for action in iam_policy.SECRET_BEARING_READS:  # the choice is explained where it is made
+        assert action in explained
+    assert "drops environment variables in memory, before anything is stored" in explained
+    assert "AWS's own advice is to keep secrets in Secrets Manager or Parameter Store" in explained
+    # Anything else is the standard policy.
+    assert code_block(client.get(f"/reviews/{review_id}?policy=bogus").get_data(as_text=True),
+                      "permissions-policy") == iam_policy.policy_text()
+
+
 def test_template_download_is_the_committed_template(client):
     response = client.get("/iam/finops-pack-readonly.yaml")
     assert response.status_code == 200
@@ -278,7 +327,7 @@ def test_connection_test_runs_on_a_worker_never_in_the_web_tier(client, settings
 
     jobs = quick_queue(settings).jobs
     assert [(j.func_name, j.timeout) for j in jobs] == [("jobs.connection.run_connection_check", 90)]
-    assert jobs[0].args == (jobs[0].args[0],) and role_arn not in repr(jobs[0].args)  # an id, nothing else
+    assert len(jobs[0].args) == 1 and role_arn not in repr(jobs[0].args)  # an id, nothing else (JSON: a list)
     poll = html.unescape(POLL_RE.search(body).group(1))
     still = client.get(poll, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'hx-trigger="every 700ms"' in still  # polling until a worker answers

@@ -118,8 +118,8 @@ def test_set_password_link_works_once(client, settings):
 
 
 # -- who can reach what ----------------------------------------------------------------------------
-PUBLIC = {"web.security", "web.download_template", "web.download_policy", "web.healthz", "static", "auth.sign_in",
-          "web.index"}
+PUBLIC = {"web.security", "web.download_template", "web.download_policy", "web.download_strict_policy", "web.healthz",
+          "static", "auth.sign_in", "web.index"}
 CAPABILITIES = {"web.show_review", "web.download_trust_policy", "web.connection_check",
                 "web.connection_check_result", "web.submit_review", "web.review_progress", "web.open_report",
                 "web.report", "web.report_findings", "web.report_json", "web.report_markdown", "web.report_csv",

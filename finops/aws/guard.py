@@ -1,31 +1,53 @@
-"""The read-only guard: a botocore hook that refuses any operation not on an explicit allow-list.
+"""The read-only guard: AWS clients that can only send operations on an explicit allow-list.
 
-It runs on ``before-call``, after the request is built and before anything is signed or sent, so
-a refused operation never leaves the process. The allow-list is explicit (no prefix matching):
-adding a collector means adding its operations here, and a test checks every collector's
-declared operations are listed.
+Every AWS client the product uses comes from one factory, ``GuardedSession`` (``guarded_session``
+below); nothing else may sign with a customer's credentials. The guard refuses, before anything
+is signed or sent:
+
+- on ``before-call``: an operation not on the allow-list (the request is never built);
+- on ``before-sign``: the same check again, which is the one presigning meets
+  (``generate_presigned_url``, ``generate_presigned_post``, RDS ``generate_db_auth_token`` sign
+  without a ``before-call``), plus any presigned signature at all, whatever the operation: the
+  scanner never needs a URL that carries the customer's signature out of the process;
+- any client of the session that the factory did not create (e.g. ``session._session.create_client``);
+- handing out the session's credentials (``get_credentials()`` raises), and, process-wide, any
+  signature made with a customer session's access key by a client the factory did not create
+  (credentials dug out of a client and given to a fresh ``boto3.client``). That last check wraps
+  botocore's ``RequestSigner.sign`` once per process; it looks only at signers holding an access
+  key id a customer session was issued (ids only: no secret is kept), so other sessions of the
+  process (tests seeding the local AWS) are untouched.
+
+The allow-list is explicit (no prefix matching): adding a collector means adding its operations
+here, and a test checks the list equals what the collectors, cost readers and the scan declare.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import boto3
+import botocore.session
+from botocore.signers import RequestSigner
 
 from finops.errors import ReadOnlyViolation
 
 log = logging.getLogger(__name__)
 
 # botocore service name -> operation names the scanner may send through the customer's role.
+# Exactly what the code calls: collectors' ``operations``, ``finops.cost.COST_READS`` and
+# ``finops.scan.SCAN_READS`` (tests/test_iam.py compares both ways).
 READ_OPERATIONS: dict[str, frozenset[str]] = {
     "sts": frozenset({"GetCallerIdentity"}),
-    "organizations": frozenset({"DescribeOrganization", "ListAccounts", "DescribeAccount"}),
-    "account": frozenset({"ListRegions"}),
+    "organizations": frozenset({"DescribeOrganization", "ListAccounts"}),
     "ec2": frozenset({
-        "DescribeRegions", "DescribeInstances", "DescribeInstanceTypes", "DescribeVolumes",
-        "DescribeSnapshots", "DescribeImages", "DescribeAddresses", "DescribeNatGateways",
-        "DescribeNetworkInterfaces", "DescribeReservedInstances",
+        "DescribeRegions", "DescribeInstances", "DescribeVolumes", "DescribeSnapshots", "DescribeImages",
+        "DescribeAddresses", "DescribeNatGateways", "DescribeReservedInstances",
     }),
-    "autoscaling": frozenset({"DescribeAutoScalingGroups"}),
     "rds": frozenset({
         "DescribeDBInstances", "DescribeDBClusters", "DescribeDBSnapshots", "DescribeDBClusterSnapshots",
         "DescribeReservedDBInstances",
@@ -37,14 +59,13 @@ READ_OPERATIONS: dict[str, frozenset[str]] = {
     "lambda": frozenset({"ListFunctions", "ListProvisionedConcurrencyConfigs"}),
     "s3": frozenset({
         "ListBuckets", "GetBucketLocation", "GetBucketLifecycleConfiguration",
-        "ListBucketIntelligentTieringConfigurations", "GetBucketVersioning", "GetBucketTagging",
+        "ListBucketIntelligentTieringConfigurations", "GetBucketVersioning",
     }),
     "savingsplans": frozenset({"DescribeSavingsPlans"}),
-    "cloudwatch": frozenset({"GetMetricData", "GetMetricStatistics", "ListMetrics"}),
-    "ce": frozenset({"GetCostAndUsage", "GetCostAndUsageWithResources", "GetDimensionValues"}),
+    "cloudwatch": frozenset({"GetMetricData", "ListMetrics"}),
+    "ce": frozenset({"GetCostAndUsage", "GetCostAndUsageWithResources"}),
     "cost-optimization-hub": frozenset({
-        "ListEnrollmentStatuses", "ListRecommendations", "ListRecommendationSummaries", "GetRecommendation",
-        "GetPreferences",
+        "ListEnrollmentStatuses", "ListRecommendations", "ListRecommendationSummaries", "GetPreferences",
     }),
 }
 
@@ -55,18 +76,156 @@ SCANNER_OPERATIONS: dict[str, frozenset[str]] = {
     "pricing": frozenset({"GetProducts"}),
 }
 
+# Signature versions botocore picks for presigning (``<version>-query``, ``<version>-presign-post``).
+_PRESIGNED = ("-query", "-presign-post")
+
+_blessed: weakref.WeakSet[RequestSigner] = weakref.WeakSet()  # signers of clients the factory made
+_customer_keys: set[str] = set()  # access key ids of customer sessions (ids only, never secrets)
+_signer_services: weakref.WeakKeyDictionary[RequestSigner, str] = weakref.WeakKeyDictionary()
+_state_lock = threading.Lock()
+
 
 def is_allowed(service: str, operation: str, allowed: dict[str, frozenset[str]]) -> bool:
     return operation in allowed.get(service, frozenset())
 
 
-def install_guard(session: Any, allowed: dict[str, frozenset[str]] = READ_OPERATIONS) -> None:
-    """Attach the guard to a boto3 Session: every client made from it is covered."""
+def _refuse(detail: str) -> None:
+    log.error("read-only guard refused %s", detail)
+    raise ReadOnlyViolation(f"refused {detail}")
 
-    def refuse_unlisted(model: Any, **_: Any) -> None:
+
+def install_guard(session: Any, allowed: dict[str, frozenset[str]] = READ_OPERATIONS) -> None:
+    """Attach the allow-list and client checks to a boto3 Session: every client made from it is
+    covered. Product code never calls this: ``guarded_session`` does, and also blesses the
+    clients it creates; a client it did not create is refused."""
+
+    def refuse_unlisted(model: Any, request_signer: Any = None, **_: Any) -> None:
         service = model.service_model.service_name
+        if request_signer is not None and request_signer not in _blessed:
+            _refuse(f"{service}:{model.name}: client not created through the guarded session factory")
         if not is_allowed(service, model.name, allowed):
-            log.error("read-only guard refused operation=%s:%s", service, model.name)
-            raise ReadOnlyViolation(f"refused {service}:{model.name}: not on the read allow-list")
+            _refuse(f"{service}:{model.name}: not on the read allow-list")
+
+    def refuse_unlisted_signature(
+        request_signer: Any = None, operation_name: str = "", signature_version: Any = "", **_: Any
+    ) -> None:
+        if request_signer is None or request_signer not in _blessed:
+            _refuse(f"signing {operation_name}: client not created through the guarded session factory")
+        service = _signer_services.get(request_signer, "?")
+        if str(signature_version).endswith(_PRESIGNED):
+            _refuse(f"presigning {service}:{operation_name}: the scanner never presigns")
+        if not is_allowed(service, operation_name, allowed):
+            _refuse(f"signing {service}:{operation_name}: not on the read allow-list")
 
     session.events.register("before-call", refuse_unlisted, unique_id="finops-read-only-guard")
+    session.events.register("before-sign", refuse_unlisted_signature, unique_id="finops-read-only-sign-guard")
+
+
+class _GuardedCore(botocore.session.Session):
+    """botocore's session, whose credentials only its own client creation may read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._creating = threading.local()
+
+    @contextmanager
+    def creating_client(self) -> Iterator[None]:
+        self._creating.active = True
+        try:
+            yield
+        finally:
+            self._creating.active = False
+
+    def get_credentials(self) -> Any:
+        if not getattr(self._creating, "active", False):
+            _refuse("get_credentials(): credentials never leave the guarded session")
+        return super().get_credentials()
+
+
+class GuardedSession(boto3.Session):
+    """A boto3 Session whose clients are guarded (see the module docstring), made only by
+    ``guarded_session``. ``client_hooks`` run on every client it creates (per-client limits)."""
+
+    def __init__(self, core: _GuardedCore, allowed: dict[str, frozenset[str]], region_name: str | None,
+                 client_hooks: tuple[Callable[[Any], None], ...]):
+        super().__init__(botocore_session=core, region_name=region_name)
+        self._core = core
+        self._client_hooks = client_hooks
+        install_guard(self, allowed)
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        with self._core.creating_client():
+            client = super().client(*args, **kwargs)
+        signer = client._request_signer  # botocore keeps it private; the guard needs its identity
+        with _state_lock:
+            _blessed.add(signer)
+            _signer_services[signer] = client.meta.service_model.service_name
+        for hook in self._client_hooks:
+            hook(client)
+        return client
+
+    def resource(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        _refuse("resource(): the scanner uses clients only")
+
+    def get_credentials(self) -> Any:
+        _refuse("get_credentials(): credentials never leave the guarded session")
+
+
+def guarded_session(
+    allowed: dict[str, frozenset[str]],
+    *,
+    credentials: Any = None,
+    region_name: str | None = None,
+    client_hooks: tuple[Callable[[Any], None], ...] = (),
+    configure: Callable[[botocore.session.Session], None] | None = None,
+) -> GuardedSession:
+    """The one factory for AWS sessions: the environment's identity, or ``credentials`` (a botocore
+    Credentials or RefreshableCredentials object, e.g. a customer role's), guarded by ``allowed``.
+
+    Access key ids noted with ``register_customer_key`` (every key STS issues a customer session,
+    refreshes included) may sign only through clients this factory made.
+    """
+    core = _GuardedCore()
+    if configure is not None:
+        configure(core)
+    if credentials is not None:
+        from botocore.credentials import CredentialProvider, CredentialResolver
+
+        class _Given(CredentialProvider):
+            METHOD = "finops-guarded"
+
+            def load(self) -> Any:
+                return credentials
+
+        core.register_component("credential_provider", CredentialResolver(providers=[_Given()]))
+        _install_signing_check()
+    return GuardedSession(core, allowed, region_name, client_hooks)
+
+
+def register_customer_key(access_key_id: str) -> None:
+    """Note a customer session's access key id (called again after every refresh)."""
+    with _state_lock:
+        _customer_keys.add(access_key_id)
+
+
+_install_lock = threading.Lock()
+
+
+def _install_signing_check() -> None:
+    """Wrap ``RequestSigner.sign`` once per process: a customer access key signs only through a
+    client the factory created (presigning included: it goes through ``sign`` too)."""
+    with _install_lock:
+        original = RequestSigner.sign
+        if getattr(original, "_finops_guarded", False):
+            return
+
+        def sign(self: RequestSigner, operation_name: str, request: Any, *args: Any, **kwargs: Any) -> Any:
+            if self not in _blessed and _customer_keys:
+                credentials = getattr(self, "_credentials", None)
+                frozen = credentials.get_frozen_credentials() if credentials is not None else None
+                if frozen is not None and frozen.access_key in _customer_keys:
+                    _refuse(f"signing {operation_name} with a customer's credentials outside the guarded session")
+            return original(self, operation_name, request, *args, **kwargs)
+
+        sign._finops_guarded = True  # type: ignore[attr-defined]
+        RequestSigner.sign = sign  # type: ignore[method-assign]

@@ -1,7 +1,10 @@
-"""Assuming the customer's role with the review's External ID.
+"""Assuming the customer's role with the review's External ID, and keeping the session fresh.
 
-Credentials returned by STS live only in the returned boto3 Session object, in this process's
-memory. They are never logged, stored, queued or returned to callers in any other form.
+Credentials returned by STS live only in the returned session's RefreshableCredentials, in this
+process's memory. They are never logged, stored, queued or returned to callers in any other form
+(the guarded session refuses ``get_credentials()``). Before they expire, botocore's refreshable
+credentials assume the role again, with the External ID, through the scanner's own guarded STS
+client, so a review may outlive one STS session.
 """
 
 from __future__ import annotations
@@ -9,18 +12,24 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-import botocore.session
 from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
 from finops import __version__
 from finops.aws.arn import RoleArn
-from finops.aws.guard import READ_OPERATIONS, SCANNER_OPERATIONS, install_guard
+from finops.aws.guard import (
+    READ_OPERATIONS,
+    SCANNER_OPERATIONS,
+    GuardedSession,
+    guarded_session,
+    register_customer_key,
+)
+from finops.aws.limits import CallLimits
 from finops.errors import AssumeRoleDenied, AssumeRoleError, RoleUnsafe
 
 log = logging.getLogger(__name__)
@@ -28,27 +37,32 @@ log = logging.getLogger(__name__)
 STS_REGION = "us-east-1"
 SESSION_NAME = "finops-pack-scan"
 PROBE_SESSION_NAME = "finops-pack-safety-probe"
+SESSION_SECONDS = 3600  # what the scanner asks STS for (the role's MaxSessionDuration is one hour)
+# botocore refreshes 15 min (advisory) / 10 min (mandatory) before expiry; a shorter session (a role
+# chained elsewhere, the local AWS's short sessions) refreshes at the same share of its lifetime.
+ADVISORY_SHARE, MANDATORY_SHARE = 15 / 60, 10 / 60
 _DENIED = {"AccessDenied", "AccessDeniedException", "InvalidClientTokenId"}
 
 
-def client_config(max_attempts: int = 8, pool: int = 16) -> Config:
+def client_config(max_attempts: int = 8, pool: int = 16, connect_timeout: int = 5, read_timeout: int = 30) -> Config:
+    """Standard retries (jittered exponential backoff, in botocore), never adaptive: adaptive mode's
+    client-side rate limiter slows every later call of a client after one throttle. Concurrency
+    is bounded per (service, region) instead (``finops.aws.limits``)."""
     return Config(
-        retries={"mode": "adaptive", "max_attempts": max_attempts},
-        connect_timeout=5,
-        read_timeout=60,
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
         max_pool_connections=pool,
         user_agent_appid=f"finops-pack-{__version__}",
     )
 
 
-def scanner_session() -> boto3.Session:
+def scanner_session() -> GuardedSession:
     """The scanner's own identity (environment, profile or instance role), guarded."""
-    session = boto3.Session()
-    install_guard(session, SCANNER_OPERATIONS)
-    return session
+    return guarded_session(SCANNER_OPERATIONS)
 
 
-def count_calls(session: boto3.Session, local: threading.local) -> None:
+def count_calls(session: GuardedSession, local: threading.local) -> None:
     """Count API calls and HTTP attempts into ``local.record`` (a Coverage) of the calling thread.
 
     Each (collector, region) read runs in one thread, so a thread-local record attributes calls
@@ -91,7 +105,7 @@ def _assume(sts: Any, role: RoleArn, session_name: str, external_id: str | None)
     params: dict[str, Any] = {
         "RoleArn": role.arn,
         "RoleSessionName": session_name,
-        "DurationSeconds": 3600,
+        "DurationSeconds": SESSION_SECONDS,
     }
     if external_id is not None:
         params["ExternalId"] = external_id
@@ -115,15 +129,26 @@ def prove_external_id_required(sts: Any, role: RoleArn) -> None:
         raise RoleUnsafe(f"AssumeRole succeeded {label} External ID")
 
 
+class SessionRenewalFailed(BotoCoreError):
+    """The role could not be assumed again when its session was about to expire."""
+
+    fmt = "the role could not be assumed again to renew the scan's session ({reason})"
+
+
 def assume_customer_role(
     role: RoleArn,
     external_id: str,
     *,
-    base: boto3.Session | None = None,
+    base: GuardedSession | None = None,
     config: Config | None = None,
     probe: bool = True,
-) -> boto3.Session:
-    """Assume ``role`` with ``external_id`` and return a guarded, read-only boto3 Session."""
+    limits: CallLimits | None = None,
+) -> GuardedSession:
+    """Assume ``role`` with ``external_id``; return a guarded, read-only session that assumes it
+    again (External ID included) before its credentials expire.
+
+    ``limits`` (one per scan) bounds in-flight calls per (service, region) on every client.
+    """
     base = base or scanner_session()
     sts = base.client("sts", region_name=STS_REGION, config=config or client_config())
     try:
@@ -159,15 +184,39 @@ def assume_customer_role(
                 "try again in a few minutes."
             ),
         ) from None
-    core = botocore.session.get_session()
-    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=parse_aws_timestamp)
-    session = boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=STS_REGION,
-        botocore_session=core,
-    )
+
+    def renew() -> dict[str, str]:
+        try:
+            fresh = _assume(sts, role, SESSION_NAME, external_id)
+        except (ClientError, BotoCoreError) as error:
+            code = error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
+            log.warning("role=%s state=renewal-failed error=%s", role.arn, code or type(error).__name__)
+            raise SessionRenewalFailed(reason=code or type(error).__name__) from None
+        log.info("role=%s state=session-renewed expires=%s", role.arn, fresh["Expiration"].isoformat())
+        return _metadata(fresh)
+
+    first = _metadata(creds)
     del creds
-    install_guard(session, READ_OPERATIONS)
-    return session
+    lifetime = max((parse_timestamp(first["expiry_time"]) - datetime.now(UTC)).total_seconds(), 1.0)
+    credentials = RefreshableCredentials.create_from_metadata(
+        first, refresh_using=renew, method="finops-assume-role",
+        advisory_timeout=min(15 * 60, int(lifetime * ADVISORY_SHARE)) or 1,
+        mandatory_timeout=min(10 * 60, int(lifetime * MANDATORY_SHARE)) or 1,
+    )
+    del first
+    return guarded_session(
+        READ_OPERATIONS, credentials=credentials, region_name=STS_REGION,
+        client_hooks=(limits.install,) if limits is not None else (),
+        configure=lambda core: core.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=parse_aws_timestamp),
+    )
+
+
+def _metadata(creds: dict) -> dict[str, str]:
+    """STS credentials in the shape RefreshableCredentials takes; the access key id is noted for
+    the guard (a customer key signs only through the factory's clients)."""
+    register_customer_key(creds["AccessKeyId"])
+    return {
+        "access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
+        "token": creds["SessionToken"], "expiry_time": creds["Expiration"].isoformat(),
+    }

@@ -1,20 +1,24 @@
 """Fan (collector, region) reads out over a bounded thread pool and record each as coverage.
 
-Clients are built for every region before the fan-out. Collectors run in phases (see
-``phases``): a collector declaring ``after`` (EBS snapshots after AMIs, Lambda provisioned
-concurrency after functions, CloudWatch metrics last) starts once what it names has finished
-everywhere, and reads that inventory; it is told which of those reads failed in its region.
+Clients are built for every region before the fan-out. A collector declaring ``after`` (EBS
+snapshots after AMIs, Lambda provisioned concurrency after functions, CloudWatch metrics after the
+resources they measure) reads a region once what it names has been read there (a global
+dependency: once it has been read; a global reader: once it has been read everywhere), and reads
+that inventory; it is told which of those reads failed. No read waits for reads it does not need,
+so one slow or throttled read delays only what depends on it.
 Each read's API calls and HTTP attempts are counted into its Coverage (see
-``finops.aws.session.count_calls``); attempts beyond calls are botocore's adaptive retries, shown
-as "throttled, retried N times" in the read's detail. Every item passes through ``redact``.
+``finops.aws.session.count_calls``); attempts beyond calls are botocore's retries (throttling,
+5xx answers, dropped connections), shown as "retried N times" in the read's detail. Every item
+passes through ``redact``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +26,11 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from finops.aws.limits import NO_ANSWER, EndpointUnreachable, no_answer_reason
+from finops.aws.session import SessionRenewalFailed
 from finops.collect import CollectContext, CollectorSpec, redact
 from finops.errors import DependencyUnavailable, ReadOnlyViolation
+from finops.iam_policy import denied_sentence
 from finops.models import (
     COV_DENIED,
     COV_ERROR,
@@ -52,17 +59,36 @@ THROTTLED_CODES = {
 Progress = Callable[[Coverage, int, int], None]
 
 
-def classify(error: Exception, iam_actions: tuple[str, ...]) -> tuple[str, str]:
-    """Map an exception to a coverage status and a sentence naming the gap."""
+_DENIED_ACTION = re.compile(r"perform: ([a-z0-9-]+:[A-Za-z0-9]+)")
+
+
+def classify(
+    error: Exception, iam_actions: tuple[str, ...], endpoint: tuple[str, str] | None = None
+) -> tuple[str, str]:
+    """Map an exception to a coverage status and a sentence naming the gap (``endpoint``: the
+    read's (service, region), named when it did not answer)."""
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         if code in DENIED_CODES:
+            # AWS names the refused action ("... is not authorized to perform: ecs:DescribeTaskDefinition");
+            # when it does and it is one of ours, name that one, else every action the read needs.
+            named = _DENIED_ACTION.search(error.response.get("Error", {}).get("Message", ""))
+            if named and named.group(1) in iam_actions:
+                return COV_DENIED, denied_sentence(named.group(1))
             return COV_DENIED, f"the role lacks {' or '.join(iam_actions)}"
         if code in REGION_DISABLED_CODES:
             return COV_REGION_DISABLED, "the region is not enabled for this account"
         if code in THROTTLED_CODES:
             return COV_THROTTLED, f"AWS kept throttling the calls ({code}) after every retry"
         return COV_ERROR, f"AWS answered {code or 'an error'}"
+    if isinstance(error, (EndpointUnreachable, *NO_ANSWER)):
+        service, region = endpoint or ("AWS", "this region")
+        if isinstance(error, EndpointUnreachable):  # it knows which endpoint (S3's may be another region's)
+            service, region = error.kwargs["service"], error.kwargs["region"]
+        return COV_ERROR, (f"the {service} endpoint in {region} did not answer ({no_answer_reason(error)}); "
+                           "nothing was read from it, run the review again later")
+    if isinstance(error, SessionRenewalFailed):
+        return COV_ERROR, (f"{error}: the role was removed, or its trust policy changed, during the scan")
     if isinstance(error, BotoCoreError):
         return COV_ERROR, f"the call failed before AWS answered ({type(error).__name__})"
     return COV_ERROR, f"an internal error ({type(error).__name__})"
@@ -143,6 +169,23 @@ def phases(specs: list[CollectorSpec]) -> list[list[CollectorSpec]]:
     return out
 
 
+def _read_dependencies(
+    spec: CollectorSpec, region: str, specs_by_id: dict[str, CollectorSpec], scopes: dict[str, list[str]]
+) -> set[tuple[str, str]]:
+    """The (collector, region) reads one read must wait for: a global dependency's one read, a
+    regional dependency's read in the same region (every region's, for a global reader)."""
+    out: set[tuple[str, str]] = set()
+    for dep in spec.after:
+        other = specs_by_id.get(dep)
+        if other is None:
+            continue  # not run at all: the read finds it in ``unavailable``
+        if other.scope == "global" or spec.scope == "global":
+            out |= {(dep, where) for where in scopes[dep]}
+        else:
+            out.add((dep, region))
+    return out
+
+
 def run_collectors(
     session: Any,
     account_id: str,
@@ -156,7 +199,8 @@ def run_collectors(
     lookback_days: int = 30,
     now: datetime | None = None,
 ) -> tuple[list[InventoryItem], list[Coverage]]:
-    """Read every (collector, region), phase by phase; return inventory and one Coverage per read.
+    """Read every (collector, region), each once its dependencies are read; return inventory and one
+    Coverage per read.
 
     ``progress(record, done, total)`` is called from this thread after each read finishes.
     """
@@ -216,7 +260,8 @@ def run_collectors(
             items = []
             log.info("collector=%s region=%s state=%s detail=%s", spec.id, region, record.status, record.detail)
         except Exception as error:  # every other failure becomes recorded coverage
-            record.status, record.detail = classify(error, spec.iam_actions)
+            record.status, record.detail = classify(
+                error, spec.iam_actions, (spec.service, "us-east-1" if spec.scope == "global" else region))
             items = []
             log.info(
                 "collector=%s region=%s state=%s detail=%s",
@@ -227,27 +272,45 @@ def run_collectors(
         finally:
             calls.record = None
         if record.retries:
-            retried = f"throttled, retried {record.retries} time{'s' if record.retries != 1 else ''}"
+            retried = f"retried {record.retries} time{'s' if record.retries != 1 else ''}"
             record.detail = f"{record.detail}; {retried}" if record.detail else retried
         return record, items
 
     inventory: list[InventoryItem] = []
     coverage: list[Coverage] = []
-    done = 0
+    phases(specs)  # refuses a dependency cycle before anything is read
+    # Each read waits for the reads it depends on, not for a whole phase: CloudWatch metrics of a
+    # region start once that region's resources (and the account's S3 buckets) are read, EBS
+    # snapshots of a region once its AMIs are. Global reads are submitted first: each is one chain
+    # of calls for the whole account (S3's, with its per-bucket calls, is the longest of the scan).
+    pending = [(spec, region) for spec in sorted(specs, key=lambda spec: spec.scope != "global")
+               for region in scopes[spec.id]]
+    needs = {(spec.id, region): _read_dependencies(spec, region, specs_by_id, scopes) for spec, region in pending}
+    finished: set[tuple[str, str]] = set()
+    running: dict[Future, tuple[str, str]] = {}
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="collect") as pool:
-        for phase in phases(specs):
+
+        def submit_ready() -> None:
+            ready = [(spec, region) for spec, region in pending if needs[(spec.id, region)] <= finished]
+            if not ready:
+                return
             earlier = tuple(inventory)
             failed = frozenset((c.source, c.region) for c in coverage if c.status != COV_OK)
-            futures = [
-                pool.submit(read, spec, region, earlier, failed) for spec in phase for region in scopes[spec.id]
-            ]
-            for future in as_completed(futures):
+            for spec, region in ready:
+                pending.remove((spec, region))
+                running[pool.submit(read, spec, region, earlier, failed)] = (spec.id, region)
+
+        submit_ready()
+        while running:
+            completed, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in completed:
+                finished.add(running.pop(future))
                 record, items = future.result()
-                done += 1
                 coverage.append(record)
                 inventory.extend(items)
                 if progress:
-                    progress(record, done, total)
+                    progress(record, len(coverage), total)
+            submit_ready()
     coverage.sort(key=lambda c: (c.source, c.region))
     inventory.sort(key=lambda i: (i.resource_type, i.region, i.resource_id))
     return inventory, coverage

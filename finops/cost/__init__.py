@@ -34,6 +34,7 @@ from finops.models import (  # noqa: F401 - the source ids are re-exported for t
     SPEND_SOURCE,
     CostData,
     Coverage,
+    Reads,
 )
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,19 @@ COH_NOT_ENROLLED = (
     "accounts), and recommendations appear within 24 hours. FinOps Pack never enrolls an account itself"
 )
 UPDATE_ROLE = "update the finops-pack-readonly stack to the current template, which allows it"
+
+# What each cost source sends (spend.py, resources.py, coh.py): tests/test_iam.py checks these
+# against the code's calls, the read-only guard's allow-list and the policy in iam/.
+COST_READS: dict[str, Reads] = {
+    SPEND_SOURCE: Reads("ce", ("GetCostAndUsage",), ("ce:GetCostAndUsage",)),
+    RESOURCES_SOURCE: Reads("ce", ("GetCostAndUsageWithResources",), ("ce:GetCostAndUsageWithResources",)),
+    COH_SOURCE: Reads(
+        "cost-optimization-hub",
+        ("ListEnrollmentStatuses", "GetPreferences", "ListRecommendations", "ListRecommendationSummaries"),
+        ("cost-optimization-hub:ListEnrollmentStatuses", "cost-optimization-hub:GetPreferences",
+         "cost-optimization-hub:ListRecommendations", "cost-optimization-hub:ListRecommendationSummaries"),
+    ),
+}
 
 StepFn = Callable[[str], None]
 

@@ -2,8 +2,27 @@
 
 Control endpoints (plain JSON, loopback only):
   GET/DELETE /_requests     the request log (each: service, action, params, access_key, status)
-  POST/DELETE /_faults      {"latency_ms": 0, "rules": [{"service", "action", "region",
-                             "error": "AccessDenied" | "Throttling", "rate": 1.0, "count": null}]}
+  POST/DELETE /_faults      {"latency_ms": 0, "session_seconds": null, "rules": [{"service", "action",
+                             "region", "error": "AccessDenied" | "Throttling" | "ServiceUnavailable" |
+                             "InternalError", "rate": 1.0, "count": null}
+                             | {..., "hang": true}]}
+
+What AWS does that moto does not, the front does:
+
+- **Trust**: ``sts:AssumeRole`` is evaluated against the role's trust policy, External ID
+  included, as AWS does for a cross-account role (moto checks nothing cross-account).
+- **Permissions**: a request signed with an assumed role's credentials is evaluated against that
+  role's inline policies (explicit Deny, then Allow; wildcards; no Allow is a refusal) and refused
+  ``AccessDenied`` in the protocol's shape, naming the IAM action. A role with no inline policy
+  is not restricted (tests that do not care about permissions create such roles).
+- **Session expiry**: moto issues role sessions with the requested ``DurationSeconds`` but never
+  refuses an expired one. The front remembers each session's ``Expiration`` and answers
+  ``ExpiredToken`` / ``ExpiredTokenException`` once it has passed; ``session_seconds`` shortens
+  every session issued from then on (the answer's ``Expiration`` says so), so a test can outlive
+  a session in seconds.
+- **Faults**: errors per rule (AccessDenied, Throttling, 5xx ``ServiceUnavailable`` /
+  ``InternalError``; ``count`` makes a burst), latency, and ``hang``: the request is held without
+  an answer (the client's read timeout decides) until the rule is removed or 60 s pass.
   GET/POST/DELETE /_fixtures
                             {"account_id": "222222222222" | "*", "fixtures": {"<key>":
                              {"pages": [<output>, ...]} | {"error": {"code", "message", "status"}},
@@ -36,6 +55,7 @@ the same as moto's CE with no queued result); without either, an operation moto 
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import json
 import random
@@ -144,7 +164,7 @@ class _Route:
     labels: tuple[tuple[str, str], ...]  # (regex group, URI label)
     literals: tuple[tuple[str, str], ...]  # query-string literals of the requestUri ("List=ALL")
     required: tuple[str, ...]  # query-string parameters the operation cannot do without ("id")
-    score: tuple[int, int]  # more query literals and required ones, then more literal path
+    score: tuple[int, int, bool]  # more query literals and required ones, more literal path, not deprecated
 
 
 @cache
@@ -175,8 +195,10 @@ def _routes(service: str) -> tuple[_Route, ...]:
         pattern += re.escape(path[last:])
         literal += len(path) - last
         literals = tuple(parse_qsl(query, keep_blank_values=True))
+        # Equal routes (S3's GetBucketLifecycle and GetBucketLifecycleConfiguration share a URI):
+        # the current operation, not the deprecated one, is what a client sends today.
         routes.append(_Route(name, str(http.get("method", "POST")), re.compile(pattern), tuple(labels), literals,
-                             required, (len(literals) + len(required), literal)))
+                             required, (len(literals) + len(required), literal, not operation.deprecated)))
     return tuple(routes)
 
 
@@ -279,6 +301,7 @@ class Front:
         self.fixtures: dict[str, dict[FixtureKey, dict]] = {}
         self._lock = threading.Lock()
         self._rng = random.Random(7)
+        self.session_expiry: dict[str, float] = {}  # assumed-role access key id -> expiry (epoch seconds)
 
     # -- WSGI -------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -293,12 +316,30 @@ class Front:
         if latency:
             time.sleep(latency / 1000)
 
+        expired = self._expired(record)
+        if expired:
+            status, headers, payload = expired
+            record["status"] = status
+            record["expired"] = True
+            start_response(f"{status} Expired", headers)
+            return [payload]
         if record["service"] == "sts" and record["action"] == "AssumeRole":
             refusal = self._refuse_assume_role(record)
             if refusal:
                 record["status"] = 403
                 return _respond(start_response, 403, "text/xml", refusal)
+        denied = self._refuse_by_permissions(record)
+        if denied:
+            status, headers, payload = denied
+            record["status"] = status
+            record["denied"] = True
+            start_response(f"{status} Denied", headers)
+            return [payload]
         fault = self._fault_for(record)
+        if fault == "hang":
+            record["hung"] = True
+            self._hang(record)
+            fault = protocol_error(record["service"], 504, "GatewayTimeout", "held without an answer")
         if fault:
             status, headers, payload = fault
             record["status"] = status
@@ -322,11 +363,89 @@ class Front:
 
         result = self.app(environ, capture)
         if record["action"] == "AssumeRole":
-            payload = b"".join(result)
+            payload = self._note_session(b"".join(result))
             record["issued"] = _issued_credentials(payload)
             result = [payload]
         record["status"] = captured.get("status")
         return result
+
+    # -- sessions: expiry as AWS enforces it ------------------------------------------------------
+    def _note_session(self, payload: bytes) -> bytes:
+        """Remember an issued session's expiry; with ``session_seconds``, shorten it (and say so)."""
+        text = payload.decode("utf-8", "replace")
+        key = re.search(r"<AccessKeyId>([^<]+)</AccessKeyId>", text)
+        expiration = re.search(r"<Expiration>([^<]+)</Expiration>", text)
+        if not key or not expiration:
+            return payload
+        expires = _epoch(expiration.group(1))
+        with self._lock:
+            shorter = self.faults.get("session_seconds")
+        if shorter:
+            expires = min(expires, time.time() + float(shorter))
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(expires)) + f".{int(expires % 1 * 1000):03d}Z"
+            text = text.replace(expiration.group(0), f"<Expiration>{stamp}</Expiration>")
+            payload = text.encode()
+        with self._lock:
+            self.session_expiry[key.group(1)] = expires
+        return payload
+
+    def _expired(self, record: dict[str, Any]) -> tuple[int, list, bytes] | None:
+        with self._lock:
+            expires = self.session_expiry.get(record["access_key"])
+        if expires is None or time.time() < expires:
+            return None
+        code = "ExpiredTokenException" if _family(record["service"]) in ("json", "rest-json") else "ExpiredToken"
+        return protocol_error(record["service"], 400, code, "The security token included in the request is expired")
+
+    # -- permissions: the assumed role's inline policies ----------------------------------------
+    def _refuse_by_permissions(self, record: dict[str, Any]) -> tuple[int, list, bytes] | None:
+        policies = self._role_policies(record["access_key"])
+        if not policies or not record.get("operation"):
+            return None
+        from finops.iam_policy import iam_action
+
+        action = iam_action(record["service"], record["operation"])
+        if action is None:  # needs no permission (sts:GetCallerIdentity)
+            return None
+        verdict = evaluate_permissions(policies, action)
+        if verdict == "allow":
+            return None
+        reason = "with an explicit deny in an identity-based policy" if verdict == "deny" else (
+            "because no identity-based policy allows the action")
+        caller = self._caller(record["access_key"])[1][0]
+        message = f"User: {caller} is not authorized to perform: {action} {reason}"
+        status, code = _ERRORS["AccessDenied"][_family(record["service"])]
+        return protocol_error(record["service"], status, code, message)
+
+    def _role_policies(self, access_key: str) -> list[dict]:
+        """The inline policies of the role an assumed-role key belongs to ([] for anything else)."""
+        if not access_key.startswith("ASIA"):
+            return []
+        try:
+            from moto.iam.models import get_account_id_from, iam_backends
+
+            account = get_account_id_from(access_key)
+            backend = iam_backends[account]["aws"]
+            key = backend.access_keys.get(access_key)
+            if key is None or not key.role_arn:
+                return []
+            role = backend.get_role_by_arn(key.role_arn)
+        except Exception:
+            return []
+        documents = []
+        for document in getattr(role, "policies", {}).values():
+            documents.append(_as_document(document))
+        return documents
+
+    def _hang(self, record: dict[str, Any]) -> None:
+        """Hold the request (no answer) while a hang rule for it is still set, at most 60 s."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with self._lock:
+                still = any(rule.get("hang") and _rule_matches(rule, record) for rule in self.faults.get("rules", []))
+            if not still:
+                return
+            time.sleep(0.05)
 
     # -- request description ----------------------------------------------------------------
     def _describe(self, environ: dict, body: bytes) -> dict[str, Any]:
@@ -413,14 +532,10 @@ class Front:
         return account, [f"arn:aws:iam::{account}:user/moto"]
 
     # -- injected faults ------------------------------------------------------------------------
-    def _fault_for(self, record: dict[str, Any]) -> tuple[int, list, bytes] | None:
+    def _fault_for(self, record: dict[str, Any]) -> tuple[int, list, bytes] | str | None:
         with self._lock:
             for rule in self.faults.get("rules", []):
-                if rule.get("service") not in (None, record["service"]):
-                    continue
-                if rule.get("action") not in (None, record["action"]):
-                    continue
-                if rule.get("region") not in (None, record["region"]):
+                if not _rule_matches(rule, record):
                     continue
                 if rule.get("count") is not None and rule["count"] <= 0:
                     continue
@@ -428,6 +543,8 @@ class Front:
                     continue
                 if rule.get("count") is not None:
                     rule["count"] -= 1
+                if rule.get("hang"):
+                    return "hang"
                 return error_response(record["service"], record["action"], rule["error"])
         return None
 
@@ -533,10 +650,12 @@ class Front:
                 return _respond(start_response, 200, "application/json", json.dumps(self.requests).encode())
             if path == "/_faults":
                 if method == "DELETE":
-                    self.faults = {"latency_ms": 0, "rules": []}
+                    self.faults = {"latency_ms": 0, "rules": [], "session_seconds": None}
+                    self.session_expiry.clear()
                 elif method == "POST":
                     new = json.loads(body or b"{}")
-                    self.faults = {"latency_ms": new.get("latency_ms", 0), "rules": new.get("rules", [])}
+                    self.faults = {"latency_ms": new.get("latency_ms", 0), "rules": new.get("rules", []),
+                                   "session_seconds": new.get("session_seconds")}
                 return _respond(start_response, 200, "application/json", json.dumps(self.faults).encode())
         if path == "/_fixtures":
             if method == "DELETE":
@@ -554,6 +673,53 @@ class Front:
                 }
             return _respond(start_response, 200, "application/json", json.dumps(listing).encode())
         return _respond(start_response, 404, "text/plain", b"unknown control endpoint")
+
+
+def _rule_matches(rule: dict, record: dict[str, Any]) -> bool:
+    return all(rule.get(name) in (None, record[name]) for name in ("service", "action", "region"))
+
+
+def _epoch(stamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def _as_document(document: Any) -> dict:
+    """A policy document as moto keeps it: a dict, JSON text, URL-encoded JSON text, or (when its
+    CloudFormation attached it) a dict's Python repr."""
+    import ast
+    from urllib.parse import unquote
+
+    if isinstance(document, dict):
+        return document
+    text = str(document)
+    for candidate in (text, unquote(text)):
+        try:
+            return json.loads(candidate)
+        except ValueError:
+            pass
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def evaluate_permissions(policies: list[dict], action: str) -> str:
+    """"deny" (an explicit Deny matches), "allow" (an Allow matches) or "implicit" (none does), for
+    statements on ``Resource: "*"``, as IAM evaluates identity-based policies."""
+    allowed = False
+    for policy in policies:
+        for statement in _as_list(policy.get("Statement")):
+            patterns = _as_list(statement.get("Action"))
+            if not any(fnmatch.fnmatchcase(action.lower(), str(p).lower()) for p in patterns):
+                continue
+            if statement.get("Effect") == "Deny":
+                return "deny"
+            if statement.get("Effect") == "Allow":
+                allowed = True
+    return "allow" if allowed else "implicit"
 
 
 def paged(service: str, operation: str, pages: list[dict], index: int) -> dict:
@@ -690,6 +856,16 @@ _ERRORS = {
         "json": (400, "ThrottlingException"), "rest-json": (429, "TooManyRequestsException"),
         "rest-xml": (503, "SlowDown"),
     },
+    "ServiceUnavailable": {
+        "ec2": (503, "Unavailable"), "query": (503, "ServiceUnavailable"),
+        "json": (503, "ServiceUnavailableException"), "rest-json": (503, "ServiceUnavailableException"),
+        "rest-xml": (503, "ServiceUnavailable"),
+    },
+    "InternalError": {
+        "ec2": (500, "InternalError"), "query": (500, "InternalFailure"),
+        "json": (500, "InternalServerException"), "rest-json": (500, "ServiceException"),
+        "rest-xml": (500, "InternalError"),
+    },
 }
 
 
@@ -698,8 +874,10 @@ def error_response(service: str, action: str, kind: str) -> tuple[int, list, byt
     status, code = _ERRORS[kind][_family(service)]
     if kind == "AccessDenied":
         message = f"User is not authorized to perform: {service}:{action} because no identity-based policy allows it"
-    else:
+    elif kind == "Throttling":
         message = "Rate exceeded"
+    else:
+        message = "We encountered an internal error. Please try again."
     return protocol_error(service, status, code, message)
 
 

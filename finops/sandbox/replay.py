@@ -6,6 +6,12 @@ costs a network round trip and many calls overlap. In replay mode every request 
 memory after sleeping ``latency_ms`` on its own thread, so concurrent calls overlap like they do
 against AWS, and what remains is the scanner's own work.
 
+With ``throttle_rate`` (0..1) a replayed request is answered, that often and at random (a seeded
+generator), with the throttling error AWS sends for the request's protocol (EC2
+RequestLimitExceeded, query Throttling, JSON ThrottlingException, rest-json
+TooManyRequestsException, rest-xml SlowDown), after the same latency: what a scan meets when AWS
+throttles a share of its calls. Every throttled answer is counted, by service and action.
+
 Requests are keyed access-key independently: (service, region, action or method+path, params),
 with volatile values removed (signatures, dates and timestamps, the safety probe's random wrong
 External ID). The scanner's AssumeRole is recorded once and replayed as recorded: the
@@ -19,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import random
 import re
 import socket
 import threading
@@ -39,6 +46,8 @@ _ISO_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?$
 _TIME_KEYS = {"starttime", "endtime", "start", "end", "timestamp"}
 # The safety probe sends "fp-wrong-<random hex>" (finops.aws.session.prove_external_id_required).
 _WRONG_EXTERNAL_ID = "fp-wrong-"
+# Signing names that differ from botocore's service names.
+_SIGNING_TO_SERVICE = {"monitoring": "cloudwatch"}
 # Headers that describe one transfer, not the answer itself.
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
 # Presigned-URL query parameters (volatile), should a client ever send them.
@@ -58,13 +67,16 @@ class ReplayStats:
     recorded: int = 0
     replayed: int = 0
     misses: int = 0
+    throttled: int = 0
     missed_keys: list[str] = field(default_factory=list)
     by_action: dict[str, int] = field(default_factory=dict)
+    throttled_by_action: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "requests": self.requests, "recorded": self.recorded, "replayed": self.replayed,
             "misses": self.misses, "missed_keys": self.missed_keys[:20], "by_action": dict(self.by_action),
+            "throttled": self.throttled, "throttled_by_action": dict(self.throttled_by_action),
         }
 
 
@@ -141,7 +153,10 @@ def request_key(method: str, path: str, headers: dict[str, str], body: bytes) ->
 class ReplayServer(BackgroundServer):
     """A threaded HTTP server on 127.0.0.1 that records (forwarding upstream) or replays."""
 
-    def __init__(self, upstream: str | None = None, *, port: int = 0, latency_ms: float = 0):
+    def __init__(
+        self, upstream: str | None = None, *, port: int = 0, latency_ms: float = 0, throttle_rate: float = 0,
+        seed: int = 10,
+    ):
         if upstream is not None:
             host = urlsplit(upstream).hostname
             if host not in (LOOPBACK, "localhost"):
@@ -150,6 +165,8 @@ class ReplayServer(BackgroundServer):
         self.mode = RECORD if upstream else REPLAY
         self.latency_ms = latency_ms
         self.latency_by_service: dict[str, float] = {}  # e.g. {"s3": 0}: what-if experiments
+        self.throttle_rate = throttle_rate
+        self._rng = random.Random(seed)
         self.answers: dict[str, Answer] = {}
         self.stats = ReplayStats()
         self._lock = threading.Lock()
@@ -168,11 +185,18 @@ class ReplayServer(BackgroundServer):
         self._serve_in_background(server, "aws-replay")
         return self
 
-    def replay(self, latency_ms: float | None = None) -> None:
-        """Stop recording: from now on answer from memory only."""
+    def replay(
+        self, latency_ms: float | None = None, throttle_rate: float | None = None, seed: int | None = None
+    ) -> None:
+        """Stop recording: from now on answer from memory only (``throttle_rate`` of them throttled)."""
         self.mode = REPLAY
         if latency_ms is not None:
             self.latency_ms = latency_ms
+        if throttle_rate is not None:
+            self.throttle_rate = throttle_rate
+        if seed is not None:
+            with self._lock:
+                self._rng = random.Random(seed)
 
     def reset_stats(self) -> None:
         with self._lock:
@@ -211,6 +235,13 @@ class ReplayServer(BackgroundServer):
         latency = self.latency_by_service.get(label.split(":", 1)[0], self.latency_ms)
         if latency:
             time.sleep(latency / 1000)  # on this request's own thread: calls overlap
+        with self._lock:
+            throttled = bool(self.throttle_rate) and self._rng.random() < self.throttle_rate
+            if throttled:
+                self.stats.throttled += 1
+                self.stats.throttled_by_action[label] = self.stats.throttled_by_action.get(label, 0) + 1
+        if throttled:
+            return _throttled(label)
         answer = self.answers.get(key)
         with self._lock:
             if answer is None:
@@ -220,6 +251,8 @@ class ReplayServer(BackgroundServer):
                 self.stats.replayed += 1
         if answer is None:
             return _miss(key, headers)
+        if label == "sts:AssumeRole":
+            return _fresh_session(answer)
         return answer
 
     def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
@@ -258,6 +291,26 @@ def _miss(key: str, headers: dict[str, str]) -> Answer:
     else:
         body = f"<Error><Code>ReplayMiss</Code><Message>{message}</Message></Error>"
     return Answer(599, (("Content-Type", "text/xml"),), body.encode())
+
+
+_EXPIRATION_RE = re.compile(rb"<Expiration>[^<]+</Expiration>")
+
+
+def _fresh_session(answer: Answer) -> Answer:
+    """A recorded AssumeRole answer with its session valid for an hour from now, as STS would issue
+    it today: the scanner renews a session before its recorded expiry, which may have passed."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)).encode()
+    return Answer(answer.status, answer.headers, _EXPIRATION_RE.sub(b"<Expiration>" + stamp + b"</Expiration>",
+                                                                     answer.body))
+
+
+def _throttled(label: str) -> Answer:
+    """AWS's throttling answer for the request's protocol (the local AWS front's own error shapes)."""
+    from finops.sandbox.front import error_response
+
+    service, _, action = label.partition(":")
+    status, headers, payload = error_response(_SIGNING_TO_SERVICE.get(service, service), action, "Throttling")
+    return Answer(status, tuple((k, v) for k, v in headers if k.lower() not in _HOP_HEADERS), payload)
 
 
 def _handler_for(replay: ReplayServer) -> type[BaseHTTPRequestHandler]:

@@ -83,8 +83,11 @@ class LocalAWS(BackgroundServer):
     def clear_requests(self) -> None:
         self.control("/_requests", "DELETE")
 
-    def set_faults(self, rules: list[dict] | None = None, latency_ms: int = 0) -> None:
-        self.control("/_faults", "POST", {"rules": rules or [], "latency_ms": latency_ms})
+    def set_faults(self, rules: list[dict] | None = None, latency_ms: int = 0,
+                   session_seconds: float | None = None) -> None:
+        """Faults (see ``finops.sandbox.front``); ``session_seconds`` shortens role sessions issued from now on."""
+        self.control("/_faults", "POST", {"rules": rules or [], "latency_ms": latency_ms,
+                                          "session_seconds": session_seconds})
 
     def load_fixtures(
         self, fixtures: dict[str, dict], account_id: str = "*", *, strict: bool = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -15,8 +16,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from finops import __version__
 from finops.config import Settings
-from finops.db import connect, seconds_since
-from finops.errors import FinopsError, ReviewDeleted, ReviewExpired, ReviewNotFound, SignupClosed
+from finops.db import connect, seconds_since, storage_error
+from finops.errors import FinopsError, ReviewDeleted, ReviewExpired, ReviewNotFound, SignupClosed, StorageError
 from finops.logs import setup_logging
 from finops.money import display
 from finops.report.cache import ReportCache
@@ -136,7 +137,14 @@ def create_app(settings: Settings | None = None, *, enqueue: Enqueue | None = No
     @app.errorhandler(FinopsError)
     def finops_error(error: FinopsError):  # type: ignore[no-untyped-def]
         page = render_template("errors/error.html", title="Something needs attention", message=error.customer_message)
-        return page, 400
+        return page, 503 if isinstance(error, StorageError) else 400
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def storage_refused(error: sqlite3.OperationalError):  # type: ignore[no-untyped-def]
+        """A write outside a transaction (a heartbeat reap, a step) that SQLite refused."""
+        typed = storage_error(error) or FinopsError(f"sqlite: {error}")
+        page = render_template("errors/error.html", title="Something needs attention", message=typed.customer_message)
+        return page, 503
 
     return app
 

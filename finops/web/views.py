@@ -39,7 +39,7 @@ def settings() -> Settings:
 
 def db() -> Any:
     if "db" not in g:
-        g.db = connect(settings().db_path, migrations=False)
+        g.db = connect(settings().db_path, migrations=False, busy_timeout=settings().db_busy_timeout)
     return g.db
 
 
@@ -69,7 +69,8 @@ def index() -> Any:
 
 @bp.get("/security")
 def security() -> str:
-    return render_template("wizard/security.html", form=StartReviewForm(), policy_json=iam_policy.policy_text())
+    return render_template("wizard/security.html", form=StartReviewForm(), policy_json=iam_policy.policy_text(),
+                           secret_reads=iam_policy.SECRET_BEARING_READS)
 
 
 @bp.get(f"/iam/{iam_policy.TEMPLATE_FILE}")
@@ -82,6 +83,12 @@ def download_template() -> Response:
 def download_policy() -> Response:
     return Response(iam_policy.policy_text(), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{iam_policy.POLICY_FILE}"'})
+
+
+@bp.get(f"/iam/{iam_policy.STRICT_POLICY_FILE}")
+def download_strict_policy() -> Response:
+    return Response(iam_policy.policy_text(iam_policy.STRICT), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{iam_policy.STRICT_POLICY_FILE}"'})
 
 
 @bp.get(f"/reviews/<token>/{iam_policy.TRUST_POLICY_DOWNLOAD}")
@@ -101,22 +108,28 @@ SCANNER_NOT_CONFIGURED = (
 
 
 def _wizard(review: dict) -> dict:
-    """Everything the create-the-role step shows, filled in for this review."""
+    """Everything the create-the-role step shows, filled in for this review and the permissions
+    variant the customer picked (``?policy=strict``; anything else is the standard policy)."""
     config = settings()
     principal = config.scanner_principal_arn
     ready = iam_policy.is_valid_scanner_principal(principal)
+    variant = iam_policy.STRICT if request.args.get("policy") == iam_policy.STRICT else iam_policy.STANDARD
     context: dict[str, Any] = {
         "principal": principal, "principal_ready": ready, "principal_set": bool(principal),
-        "not_configured": SCANNER_NOT_CONFIGURED, "policy_json": iam_policy.policy_text(),
-        "files": {"template": iam_policy.TEMPLATE_FILE, "policy": iam_policy.POLICY_FILE,
+        "not_configured": SCANNER_NOT_CONFIGURED, "policy_json": iam_policy.policy_text(variant),
+        "files": {"template": iam_policy.TEMPLATE_FILE, "policy": iam_policy.POLICY_FILES[variant],
                   "trust": iam_policy.TRUST_POLICY_DOWNLOAD},
+        "variant": variant, "secret_reads": iam_policy.SECRET_BEARING_READS,
+        "policy_download": url_for("web.download_strict_policy" if variant == iam_policy.STRICT
+                                   else "web.download_policy"),
     }
     if ready:
         assert principal is not None
         context.update(
-            commands=iam_policy.commands(review["external_id"], principal),
+            commands=iam_policy.commands(review["external_id"], principal, variant),
             trust_policy=iam_policy.trust_policy_text(principal, review["external_id"]),
-            quick_create_url=iam_policy.quick_create_url(config.template_url, review["external_id"], principal),
+            quick_create_url=iam_policy.quick_create_url(config.template_url, review["external_id"], principal,
+                                                         variant),
         )
     return context
 

@@ -1,0 +1,154 @@
+"""The read-only guard beyond ``before-call``: presigning, clients the factory did not create, raw
+credentials, and a lint that keeps product code from needing any of them.
+
+Every refusal must happen in this process: the local AWS's request log stays empty.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import boto3
+import pytest
+
+from finops.aws.arn import parse_role_arn
+from finops.aws.session import assume_customer_role
+from finops.errors import ReadOnlyViolation
+from finops.sandbox import seed
+
+ROOT = Path(__file__).resolve().parents[1]
+EXTERNAL_ID = "fp-test-guard-external-id-01"
+
+
+@pytest.fixture
+def customer_session(local_aws, customer):  # type: ignore[no-untyped-def]
+    """The scanner's session in the customer's role, exactly as a scan gets it."""
+    role_arn = seed.create_scanner_role(customer, EXTERNAL_ID)
+    session = assume_customer_role(parse_role_arn(role_arn), EXTERNAL_ID)
+    local_aws.clear_requests()
+    return session
+
+
+def test_presigned_urls_are_refused_whatever_the_operation(local_aws, customer_session):
+    s3 = customer_session.client("s3", region_name="us-east-1")
+    for operation, params in (("delete_bucket", {"Bucket": "customer-data"}),
+                              ("get_object", {"Bucket": "customer-data", "Key": "payroll.csv"}),
+                              ("list_buckets", {})):  # even one the scanner may call: no URL leaves
+        with pytest.raises(ReadOnlyViolation, match="presign|allow-list"):
+            s3.generate_presigned_url(operation, Params=params, ExpiresIn=60)
+    ec2 = customer_session.client("ec2", region_name="eu-west-1")
+    with pytest.raises(ReadOnlyViolation):
+        ec2.generate_presigned_url("terminate_instances", Params={"InstanceIds": ["i-0123456789abcdef0"]})
+    assert local_aws.requests() == []
+
+
+def test_presigned_post_is_refused(local_aws, customer_session):
+    s3 = customer_session.client("s3", region_name="us-east-1")
+    with pytest.raises(ReadOnlyViolation):
+        s3.generate_presigned_post("customer-data", "uploads/${filename}", ExpiresIn=60)
+    assert local_aws.requests() == []
+
+
+def test_rds_auth_token_is_refused(local_aws, customer_session):
+    rds = customer_session.client("rds", region_name="eu-west-1")
+    with pytest.raises(ReadOnlyViolation):
+        rds.generate_db_auth_token("db.example.eu-west-1.rds.amazonaws.com", 5432, "admin")
+
+
+def test_the_sessions_credentials_cannot_be_taken_out(customer_session):
+    with pytest.raises(ReadOnlyViolation):
+        customer_session.get_credentials()
+    with pytest.raises(ReadOnlyViolation):
+        customer_session._session.get_credentials()  # the botocore session under it too
+    with pytest.raises(ReadOnlyViolation):
+        customer_session.resource("s3")
+
+
+def test_a_client_the_factory_did_not_create_is_refused(local_aws, customer_session):
+    """Built from the guarded session's botocore session directly, it carries the guard's hooks,
+    and they refuse it because the factory never blessed it."""
+    with customer_session._session.creating_client():  # what create_client needs to reach the keys
+        stray = customer_session._session.create_client("ec2", region_name="eu-west-1")
+    with pytest.raises(ReadOnlyViolation, match="not created through the guarded session factory"):
+        stray.describe_volumes()  # even a read
+    assert local_aws.requests() == []
+
+
+def test_a_client_built_from_raw_credentials_is_refused(local_aws, customer_session):
+    """Keys dug out of a guarded client (through botocore's private attributes: nothing public
+    hands them out) and given to a plain boto3 client: its signature is refused in-process."""
+    blessed = customer_session.client("ec2", region_name="eu-west-1")
+    frozen = blessed._request_signer._credentials.get_frozen_credentials()
+    raw = boto3.client("ec2", region_name="eu-west-1", aws_access_key_id=frozen.access_key,
+                       aws_secret_access_key=frozen.secret_key, aws_session_token=frozen.token)
+    for call in (lambda: raw.delete_volume(VolumeId="vol-0123456789abcdef0"), raw.describe_volumes):
+        with pytest.raises(ReadOnlyViolation, match="customer's credentials outside the guarded session"):
+            call()
+    with pytest.raises(ReadOnlyViolation):
+        raw.generate_presigned_url("delete_volume", Params={"VolumeId": "vol-0123456789abcdef0"})
+    assert local_aws.requests() == []
+    # The guarded client itself still reads, and other identities in the process are untouched.
+    blessed.describe_volumes()
+    boto3.client("ec2", region_name="eu-west-1").describe_volumes()
+    assert [r["action"] for r in local_aws.requests()] == ["DescribeVolumes", "DescribeVolumes"]
+
+
+def test_the_scanners_own_session_is_guarded_the_same_way(local_aws):
+    from finops.aws.session import scanner_session
+
+    session = scanner_session()
+    with pytest.raises(ReadOnlyViolation):
+        session.get_credentials()
+    sts = session.client("sts", region_name="us-east-1")
+    with pytest.raises(ReadOnlyViolation):
+        sts.generate_presigned_url("assume_role", Params={"RoleArn": "arn:aws:iam::222222222222:role/x",
+                                                          "RoleSessionName": "probe"})
+    with pytest.raises(ReadOnlyViolation):
+        session.client("iam", region_name="us-east-1").create_access_key()
+    assert local_aws.requests() == []
+
+
+# -- lint: product code never needs what the guard refuses ------------------------------------------
+# Names whose use means presigning, or credentials outside the guarded session. The guard itself
+# (finops/aws/guard.py) is the one place that handles them, to refuse them.
+FORBIDDEN = {
+    "generate_presigned_url", "generate_presigned_post", "generate_db_auth_token", "get_credentials",
+    "get_frozen_credentials", "_request_signer", "set_credentials",
+}
+GUARD = ROOT / "finops" / "aws" / "guard.py"
+
+
+def forbidden_uses(path: Path, root: Path = ROOT) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+        if name in FORBIDDEN or (name or "").startswith("generate_presigned"):
+            found.append(f"{path.relative_to(root)}:{node.lineno}: {name}")
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            found += [f"{path.relative_to(root)}:{node.lineno}: import {m}" for m in modules if m == "botocore.auth"]
+    return sorted(found, key=lambda use: int(use.split(":")[1]))
+
+
+def product_files() -> list[Path]:
+    files = [ROOT / "app.py", *(ROOT / "finops").rglob("*.py"), *(ROOT / "jobs").rglob("*.py")]
+    return sorted(f for f in files if f != GUARD)
+
+
+def test_product_code_never_presigns_or_handles_credentials():
+    files = product_files()
+    assert len(files) > 50 and ROOT / "finops" / "scan.py" in files
+    assert [use for path in files for use in forbidden_uses(path)] == []
+
+
+def test_the_lint_would_catch_a_presigned_url_and_raw_credentials(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "def leak(client, session):\n"
+        "    url = client.generate_presigned_url('get_object', Params={})\n"
+        "    creds = session.get_credentials()\n"
+        "    from botocore.auth import SigV4Auth\n"
+    )
+    uses = [use.split(": ", 1)[1] for use in forbidden_uses(sample, tmp_path)]
+    assert uses == ["generate_presigned_url", "get_credentials", "import botocore.auth"]
