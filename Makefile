@@ -14,9 +14,12 @@ demo: $(PY)
 	$(PIP) -e '.[demo]'
 	$(VENV)/bin/finops-pack demo
 
+# Two test processes (pytest-xdist): each has its own Redis, local AWS and temporary files.
+PYTEST_WORKERS ?= 2
+
 test: system-deps $(PY)
 	$(PIP) -e '.[test]'
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 serve: $(PY)
 	$(PIP) -e .

@@ -9,6 +9,7 @@ only the job functions and callbacks named here (RQ would import and call any na
 from __future__ import annotations
 
 import logging
+import time
 
 import sqlite_utils
 from redis import Redis
@@ -30,6 +31,7 @@ MAIL_JOB = "jobs.mail.send_outbox_message"
 JOB_FUNCTIONS = frozenset({JOB_FUNCTION, CONNECTION_JOB, MAIL_JOB})  # what a worker will run
 JOB_CALLBACKS = frozenset({FAILURE_CALLBACK, CONNECTION_FAILURE_CALLBACK})
 SERIALIZER = JSONSerializer
+CLAIM_GRACE_SECONDS = 2  # a worker marks a job started within this of popping it
 HELD = (JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)  # and QUEUED while in the list
 
 
@@ -96,20 +98,46 @@ def requeue_lost_reviews(settings: Settings, db: sqlite_utils.Database, connecti
     from finops import reviews
 
     queue = review_queue(settings, connection)
-    requeued = []
+    lost: dict[str, tuple[str, Job | None]] = {}
     for review in reviews.queued(db):
         jid = job_id(review["id"], review["attempt"])
         job = queue.fetch_job(jid)
+        if job is None or not _held(queue, job):
+            lost[review["id"]] = (jid, job)
+    if any(job is not None and trusted_job(job) and job.get_status(refresh=False) == JobStatus.QUEUED
+           for _, job in lost.values()):
+        # A queued job in no list may be one a worker has just popped and not yet marked started
+        # (with two queues RQ pops with LPOP): look again after a moment before calling it lost.
+        time.sleep(CLAIM_GRACE_SECONDS)
+        lost = {rid: (jid, queue.fetch_job(jid)) for rid, (jid, _) in lost.items()}
+        lost = {rid: (jid, job) for rid, (jid, job) in lost.items() if job is None or not _held(queue, job)}
+    requeued = []
+    for review_id, (jid, job) in lost.items():
         if job is not None:
-            status = job.get_status(refresh=False)
-            waiting = status == JobStatus.QUEUED and queue.get_job_position(jid) is not None
-            if trusted_job(job) and (status in HELD or waiting):  # a pickled job (before JSON) is queued again
-                continue
             queue.remove(jid)
             job.delete()  # a finished or failed record of this attempt, or a job no longer in the list
-        enqueue_review(settings, review["id"], review["attempt"], connection=queue.connection)
-        requeued.append(review["id"])
+        if reviews.get_review(db, review_id)["status"] != "queued":
+            continue  # started (or cancelled) meanwhile
+        enqueue_review(settings, review_id, attempt_of(jid), connection=queue.connection)
+        requeued.append(review_id)
     return requeued
+
+
+def _held(queue: Queue, job: Job) -> bool:
+    """A job some worker has or will run: started, deferred, scheduled, or queued in a list.
+
+    A pickled job (before JSON) is not held: it is queued again as JSON.
+    """
+    if not trusted_job(job):
+        return False
+    status = job.get_status(refresh=False)
+    if status in HELD:
+        return True
+    if status != JobStatus.QUEUED:
+        return False  # finished or failed: a record of this attempt, not a job to run
+    jid = job.id  # in the queue's list, or in its intermediate list (RQ's LMOVE, one queue)
+    return (queue.get_job_position(jid) is not None
+            or queue.connection.lpos(queue.intermediate_queue_key, jid) is not None)
 
 
 # -- the quick queue: Test connection and report emails ------------------------------------------

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from dataclasses import replace
@@ -19,10 +20,19 @@ import pytest
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Callback, Queue
+from rq.job import JobStatus
 
 from finops import reviews
 from finops.db import connect
-from finops.queue import FAILURE_CALLBACK, JOB_FUNCTION, job_id, requeue_lost_reviews, review_queue
+from finops.queue import (
+    CLAIM_GRACE_SECONDS,
+    FAILURE_CALLBACK,
+    JOB_FUNCTION,
+    enqueue_review,
+    job_id,
+    requeue_lost_reviews,
+    review_queue,
+)
 from finops.sandbox import seed
 from finops.web import create_app
 from tests.conftest import free_port
@@ -131,6 +141,38 @@ def test_a_review_queued_as_a_pickle_before_json_is_queued_again_as_json(setting
     assert json.loads(raw)[2] == [review_id]
     assert review_queue(settings).job_ids == [job_id(review_id, 1)]
 
+
+
+def _queued_review(settings) -> tuple:  # type: ignore[no-untyped-def]
+    db = connect(settings.db_path)
+    review_id = reviews.create_review(db, settings)["id"]
+    db.execute("update reviews set status = 'queued', attempt = 1 where id = ?", [review_id])
+    enqueue_review(settings, review_id, 1)
+    return db, review_id, review_queue(settings)
+
+
+def test_a_job_a_worker_has_just_popped_is_not_queued_again(settings):
+    """A worker listening on two queues pops a job id (LPOP) and marks the job started moments later;
+    another worker's check for lost reviews in between must not delete and queue it again."""
+    db, review_id, queue = _queued_review(settings)
+    assert queue.connection.lpop(queue.key).decode() == job_id(review_id, 1)  # what the worker does first
+    job = queue.fetch_job(job_id(review_id, 1))
+    starts = threading.Timer(0.5, lambda: job.set_status(JobStatus.STARTED))  # ...and then
+    starts.start()
+    try:
+        assert requeue_lost_reviews(settings, db) == []
+    finally:
+        starts.join()
+    assert queue.fetch_job(job_id(review_id, 1)).get_status() == JobStatus.STARTED and queue.job_ids == []
+
+
+def test_a_job_popped_by_a_worker_that_died_before_starting_it_is_queued_again(settings):
+    db, review_id, queue = _queued_review(settings)
+    queue.connection.lpop(queue.key)  # and the worker is gone
+    started = time.monotonic()
+    assert requeue_lost_reviews(settings, db) == [review_id]
+    assert time.monotonic() - started >= CLAIM_GRACE_SECONDS  # looked twice before calling it lost
+    assert queue.job_ids == [job_id(review_id, 1)]
 
 # -- production Redis: a password and TLS ------------------------------------------------------------
 def _tls_files(directory: Path) -> tuple[Path, Path, Path]:

@@ -272,6 +272,25 @@ def test_the_operator_deletes_on_request_and_the_audit_names_them(client, settin
 
 
 # -- dashboard ---------------------------------------------------------------------------------------
+
+def scan_state(settings, review_id: str) -> str:  # type: ignore[no-untyped-def]
+    """What a failed wait on a scan should say: the review's row and steps, and its jobs in RQ."""
+    from finops.queue import review_queue
+
+    db = connect(settings.db_path)
+    review = reviews.get_review(db, review_id)
+    steps = [s["message"] for s in db.query("select message from review_steps where review_id = ?", [review_id])]
+    queue = review_queue(settings)
+    jobs = {}
+    for attempt in range(1, review["attempt"] + 1):
+        job = queue.fetch_job(f"review-{review_id}-{attempt}")
+        result = job and job.latest_result()
+        jobs[attempt] = job and (job.get_status(refresh=False), result and result.type.name,
+                                 result and result.return_value, result and (result.exc_string or "")[-800:])
+    return (f"review status={review['status']} attempt={review['attempt']} error={review['error_message']!r} "
+            f"steps={steps} jobs={jobs} queued={queue.job_ids}")
+
+
 def test_dashboard_invites_lists_filters_sorts_rescans(client, settings, signed_in, customer):
     page = client.get("/dashboard/").get_data(as_text=True)
     assert 'id="mail-off"' in page and "No reviews yet" in page
@@ -305,7 +324,7 @@ def test_dashboard_invites_lists_filters_sorts_rescans(client, settings, signed_
     assert review["attempt"] == 2 and review["status"] == "queued"
     run_worker_burst(settings)
     row = client.get(f"/dashboard/reviews/{review_id}/row").get_data(as_text=True)
-    assert "hx-trigger" not in row and "complete" in row
+    assert "hx-trigger" not in row and "complete" in row, scan_state(settings, review_id)
 
 
 # -- notes ---------------------------------------------------------------------------------------------
