@@ -52,6 +52,13 @@ def report_json(client, settings, review_id: str) -> dict:  # type: ignore[no-un
     return json.loads(client.get(f"/r/{token}.json").get_data(as_text=True))
 
 
+
+def seed_regions(customer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Inventory in each of the test regions, and the worker told to scan exactly those."""
+    monkeypatch.setenv("FINOPS_REGIONS", ",".join(REGIONS))
+    for region in REGIONS:
+        inventory_seed.seed_region(customer, region)
+
 def reads(report: dict) -> list[dict]:
     return [c for c in report["coverage"] if not c["source"].startswith("check:")]
 
@@ -93,18 +100,16 @@ def test_a_scan_outliving_its_sts_sessions_renews_them_with_the_external_id(loca
 def test_a_role_whose_trust_changes_mid_scan_says_so_and_the_review_can_be_retried(
     client, settings, local_aws, customer, monkeypatch
 ):
-    monkeypatch.setenv("FINOPS_REGIONS", ",".join(REGIONS))
-    for region in REGIONS:
-        inventory_seed.seed_region(customer, region)
+    seed_regions(customer, monkeypatch)
     local_aws.set_faults(latency_ms=250, session_seconds=2)
     iam = customer.session().client("iam")
 
     def revoke_after_the_first_session() -> None:
         deadline = time.monotonic() + 30
-        # The first scan session issued (the request is logged before it is answered: revoking on
-        # the request alone could refuse the first session, a failed review rather than a renewal gap)
-        while not any(r["params"]["RoleSessionName"] == "finops-pack-scan" and r.get("status") == 200
-                      for r in assume_role_calls(local_aws)):
+        # Once the scan's inventory reads have begun: revoking as soon as the first session is issued
+        # can refuse a renewal the scan needs before any read (account, regions) on a loaded machine:
+        # a failed review, not the renewal gap this test is about.
+        while not any(r["action"] == "DescribeVolumes" and r.get("status") == 200 for r in local_aws.requests()):
             if time.monotonic() > deadline:
                 return
             time.sleep(0.05)
@@ -127,9 +132,7 @@ def test_a_role_whose_trust_changes_mid_scan_says_so_and_the_review_can_be_retri
 
 # -- 5xx bursts ---------------------------------------------------------------------------------------
 def test_bursts_of_5xx_are_retried_counted_and_lose_nothing(client, settings, local_aws, customer, monkeypatch):
-    monkeypatch.setenv("FINOPS_REGIONS", ",".join(REGIONS))
-    for region in REGIONS:
-        inventory_seed.seed_region(customer, region)
+    seed_regions(customer, monkeypatch)
     local_aws.clear_requests()
     # Bursts: each service's next N requests fail (fewer than one call's attempts, as a brief outage).
     local_aws.set_faults(rules=[
@@ -153,10 +156,8 @@ def test_bursts_of_5xx_are_retried_counted_and_lose_nothing(client, settings, lo
 def test_an_endpoint_answering_5xx_every_time_is_a_named_gap_and_a_retry_reads_it(
     client, settings, local_aws, customer, monkeypatch
 ):
-    monkeypatch.setenv("FINOPS_REGIONS", ",".join(REGIONS))
+    seed_regions(customer, monkeypatch)
     monkeypatch.setenv("FINOPS_AWS_MAX_ATTEMPTS", "3")
-    for region in REGIONS:
-        inventory_seed.seed_region(customer, region)
     local_aws.set_faults(rules=[{"service": "rds", "region": "eu-west-1", "error": "ServiceUnavailable"}])
     review_id = run_review(client, settings, customer)
     data = report_json(client, settings, review_id)
@@ -173,10 +174,8 @@ def test_an_endpoint_answering_5xx_every_time_is_a_named_gap_and_a_retry_reads_i
 def test_a_region_whose_endpoints_never_answer_is_named_and_the_review_does_not_hang(
     client, settings, local_aws, customer, monkeypatch
 ):
-    monkeypatch.setenv("FINOPS_REGIONS", ",".join(REGIONS))
+    seed_regions(customer, monkeypatch)
     monkeypatch.setenv("FINOPS_AWS_READ_TIMEOUT", "1")
-    for region in REGIONS:
-        inventory_seed.seed_region(customer, region)
     local_aws.set_faults(rules=[{"region": "eu-west-1", "hang": True}])
     started = time.monotonic()
     try:
@@ -218,10 +217,8 @@ def blackhole() -> Iterator[str]:
 def test_an_endpoint_refusing_to_connect_is_named_per_region_and_the_review_does_not_hang(
     client, settings, local_aws, customer, monkeypatch, blackhole
 ):
-    monkeypatch.setenv("FINOPS_REGIONS", ",".join(REGIONS))
+    seed_regions(customer, monkeypatch)
     monkeypatch.setenv("FINOPS_AWS_CONNECT_TIMEOUT", "1")
-    for region in REGIONS:
-        inventory_seed.seed_region(customer, region)
     monkeypatch.setenv("AWS_ENDPOINT_URL_RDS", blackhole)  # botocore's per-service endpoint setting
     started = time.monotonic()
     review_id = run_review(client, settings, customer)
@@ -355,9 +352,7 @@ def test_web_and_worker_writing_at_once_both_succeed(settings, local_aws, custom
     forms and poll progress: writers queue on SQLite's busy timeout, nobody gets an error."""
     from tests.helpers import connect_form, review_id_of, start_review
 
-    monkeypatch.setenv("FINOPS_REGIONS", ",".join(REGIONS))
-    for region in REGIONS:
-        inventory_seed.seed_region(customer, region)
+    seed_regions(customer, monkeypatch)
     client = create_app(settings).test_client()
     token = start_review(client)
     review_id = review_id_of(client, token)

@@ -15,6 +15,12 @@ all pile onto whichever API they reach together. Here:
   connection dropped), every later call to it fails at once with ``EndpointUnreachable`` (not
   retried), so a region whose endpoint does not answer costs a few timeouts, not a timeout per
   call per retry, and its coverage rows say so. Any answer, even an error, closes the breaker.
+- **Backoff follows the endpoint, not one call's luck.** A throttled call's backoff doubles with
+  its attempts only while its (service, region) keeps throttling: the exponent is the smaller of
+  the call's retries and the endpoint's throttled answers since its last success. An API that
+  throttles everything backs off exactly as before (every answer is a throttle, so the endpoint's
+  count keeps up with the call's); a call throttled several times in a row while the same API
+  answers other calls is spot throttling, and waits as for a first retry.
 
 Installed per client by the guarded session factory (``finops.aws.session``), which knows each
 client's service and region.
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import (
@@ -82,16 +89,24 @@ class CallLimits:
         self._held = threading.local()
         self.in_flight_peak: dict[tuple[str, str], int] = {}  # for tests: the bound held
         self._in_flight: dict[tuple[str, str], int] = {}
+        self._throttled: dict[tuple[str, str], int] = {}  # throttled answers since the last success
 
     def install(self, client: Any) -> None:
-        if self.max_attempts is not None:
-            install_retries(client, self.max_attempts, self.throttle_base)
         key = (client.meta.service_model.service_name, client.meta.region_name or "global")
+        if self.max_attempts is not None:
+            install_retries(client, self.max_attempts, self.throttle_base, lambda: self.throttled(key))
         events = client.meta.events
         events.register("before-send", lambda **kw: self._before_send(key), unique_id="finops-limits-send")
-        events.register("response-received", lambda **kw: self._answered(key, kw.get("exception")),
+        events.register("response-received",
+                        lambda **kw: self._answered(key, kw.get("exception"), kw.get("response_dict")),
                         unique_id="finops-limits-answer")
         events.register("after-call-error", lambda **kw: self._release(key), unique_id="finops-limits-error")
+
+    def throttled(self, key: tuple[str, str]) -> int:
+        """Count one more throttled answer from ``key``; how many since its last success."""
+        with self._lock:
+            count = self._throttled[key] = self._throttled.get(key, 0) + 1
+        return count
 
     def given_up(self) -> dict[tuple[str, str], str]:
         with self._lock:
@@ -114,11 +129,14 @@ class CallLimits:
             count = self._in_flight[key] = self._in_flight.get(key, 0) + 1
             self.in_flight_peak[key] = max(self.in_flight_peak.get(key, 0), count)
 
-    def _answered(self, key: tuple[str, str], exception: BaseException | None) -> None:
+    def _answered(self, key: tuple[str, str], exception: BaseException | None,
+                  response: dict[str, Any] | None = None) -> None:
         self._release(key)
         if isinstance(exception, EndpointUnreachable):
             return
         with self._lock:
+            if exception is None and response is not None and response.get("status_code", 500) < 400:
+                self._throttled[key] = 0
             if isinstance(exception, NO_ANSWER):
                 failures = self._failures[key] = self._failures.get(key, 0) + 1
                 if failures >= self.failures_to_open and key not in self._open:
@@ -159,17 +177,23 @@ class ThrottleBackoff(standard.BaseRetryBackoff):
     """
 
     def __init__(self, detector: standard.ThrottlingErrorDetector, throttle_base: float = THROTTLE_BASE_SECONDS,
-                 random: Any = None):
+                 random: Any = None, endpoint_throttled: Callable[[], int] | None = None):
         import random as _random
 
         self._detector = detector
         self._throttle_base = throttle_base
         self._random = random or _random.random
+        self._endpoint_throttled = endpoint_throttled  # counts this throttle, returns the endpoint's run
 
     def delay_amount(self, context: Any) -> float:
-        base = self._throttle_base if self._detector.is_throttling_error_from_context(context) else (
-            NON_THROTTLE_BASE_SECONDS)
-        delay = self._random() * min(base * 2 ** (context.attempt_number - 1), MAX_BACKOFF_SECONDS)
+        exponent = context.attempt_number - 1
+        if self._detector.is_throttling_error_from_context(context):
+            base = self._throttle_base
+            if self._endpoint_throttled is not None:  # see the module's docstring
+                exponent = min(exponent, self._endpoint_throttled() - 1)
+        else:
+            base = NON_THROTTLE_BASE_SECONDS
+        delay = self._random() * min(base * 2 ** exponent, MAX_BACKOFF_SECONDS)
         headers = getattr(context.http_response, "headers", None) or {}
         try:
             retry_after = int(headers.get("x-amz-retry-after", "")) / 1000
@@ -178,7 +202,8 @@ class ThrottleBackoff(standard.BaseRetryBackoff):
         return max(delay, min(retry_after, delay + 5))
 
 
-def install_retries(client: Any, max_attempts: int, throttle_base: float = THROTTLE_BASE_SECONDS) -> None:
+def install_retries(client: Any, max_attempts: int, throttle_base: float = THROTTLE_BASE_SECONDS,
+                    endpoint_throttled: Callable[[], int] | None = None) -> None:
     """Give ``client`` botocore's standard retry handler with ``ThrottleBackoff``.
 
     botocore builds the standard handler per client without a way to pass a backoff; this is the
@@ -193,7 +218,7 @@ def install_retries(client: Any, max_attempts: int, throttle_base: float = THROT
     handler = standard.RetryHandler(
         retry_policy=standard.RetryPolicy(
             retry_checker=standard.StandardRetryConditions(max_attempts=max_attempts),
-            retry_backoff=ThrottleBackoff(detector, throttle_base),
+            retry_backoff=ThrottleBackoff(detector, throttle_base, endpoint_throttled=endpoint_throttled),
         ),
         retry_event_adapter=standard.RetryEventAdapter(),
         retry_quota=quota_checker,
