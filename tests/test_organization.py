@@ -63,6 +63,18 @@ def coh_recommendation(account_id: str, volume_id: str) -> dict:
     }
 
 
+def spend_by_linked_account(amounts: dict[str, str]) -> dict:
+    """One month of Cost Explorer spend grouped by service and linked account (moto's queued result)."""
+    return {
+        "GroupDefinitions": [{"Type": "DIMENSION", "Key": "SERVICE"}, {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}],
+        "DimensionValueAttributes": [],
+        "ResultsByTime": [{"TimePeriod": {"Start": "2026-10-01", "End": "2026-11-01"}, "Total": {}, "Estimated": False,
+                           "Groups": [{"Keys": ["Amazon Elastic Compute Cloud - Compute", account],
+                                       "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}}}
+                                      for account, amount in amounts.items()]}],
+    }
+
+
 @pytest.fixture
 def organization(local_aws, customer):
     """(management role ARN, the organization, the management account's own waste)."""
@@ -86,6 +98,8 @@ def test_cli_organization_review_is_partial_names_the_unreadable_and_totals_each
     volume = next(iter(production.admin.session().client("ec2").describe_volumes()["Volumes"]))["VolumeId"]
     local_aws.load_fixtures({"CostOptimizationHubService.ListRecommendations": {"pages": [
         {"items": [coh_recommendation(production.account_id, volume)]}]}}, MANAGEMENT)
+    local_aws.queue_cost_and_usage(MANAGEMENT, [spend_by_linked_account({MANAGEMENT: "40.00",
+                                                                        production.account_id: "1234.50"})])
     out = tmp_path / "org.json"
 
     result = run_cli("scan", "--role-arn", role_arn, "--external-id", EXTERNAL_ID, "--organization",
@@ -119,6 +133,10 @@ def test_cli_organization_review_is_partial_names_the_unreadable_and_totals_each
     assert Decimal(report["totals"]["monthly_savings"]) == in_dollars(management_waste) + sum(
         member_waste(m) for m in org.readable())
     assert Decimal(report["totals"]["monthly_savings"]) == sum(Decimal(a["monthly_savings"]) for a in accounts.values())
+
+    # Spend per account is Cost Explorer's by linked account, read once from the management account.
+    assert (accounts[MANAGEMENT]["spend"], accounts[production.account_id]["spend"]) == ("40.00", "1234.50")
+    assert accounts[org.member("Staging").account_id]["spend"] is None
 
     # The two members that cannot be read are named, with the reason, and leave the review partial.
     for member in (org.member("Sandbox"), org.member("Legacy")):
@@ -177,7 +195,8 @@ def test_cli_organization_review_is_partial_names_the_unreadable_and_totals_each
     # Markdown: the per-account table, with the customer's account names escaped.
     markdown = to_markdown(report)
     data_lake = org.member("Data *lake* | <b>team</b>")
-    assert f"| {data_lake.account_id} | {md_escape(data_lake.name)} | read |" in markdown
+    assert f"| {data_lake.account_id} | {md_escape(data_lake.name)} | read | - |" in markdown
+    assert f"| {production.account_id} | Production | read | $1,234\\.50 | $12\\.00 | 1 | " in markdown
     assert "<b>team</b>" not in markdown and "*lake*" not in markdown
     assert f"- {md_escape(accounts[org.member('Sandbox').account_id]['reason'])}" in markdown
 
@@ -193,7 +212,7 @@ def test_cli_markdown_organization_report(local_aws, customer):
     assert result.stdout.startswith(
         f"# AWS savings review for organization {md_escape(org.organization_id)} (management account {MANAGEMENT})")
     assert "- Status: partial" in result.stdout
-    assert f"| {member.account_id} | {md_escape(member.name)} | not read | $0\\.00 | 0 | - |" in result.stdout
+    assert f"| {member.account_id} | {md_escape(member.name)} | not read | - | $0\\.00 | 0 | - |" in result.stdout
     assert "<i>x</i>" not in result.stdout
 
 

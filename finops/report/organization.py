@@ -4,7 +4,8 @@ The management account's report is the base: its spend (Cost Explorer, by linked
 Cost Optimization Hub panel and the cost of the review are the organization's, read once. To it:
 
 - ``accounts[]``: one row per account (``finops.organization.AccountSummary.as_dict``), each
-  account that could not be read named with the reason;
+  account that could not be read named with the reason, plus ``spend`` (Cost Explorer's, by
+  linked account, over ``spend.period``; null when Cost Explorer gave none for the account);
 - ``findings[]`` and ``commitments[]`` of every account read, each carrying its ``account_id``;
   ``totals`` recomputed from them (``totals.monthly_savings`` is still exactly their sum);
 - ``coverage[]`` of every account, each row with its ``account_id``; ``gaps`` name the account;
@@ -43,6 +44,10 @@ def organization_report(
     """``accounts``: the per-account rows, management first; ``reports``: account id -> its report model."""
     management = next(a for a in accounts if a["management"])
     base = reports[management["account_id"]]
+    # Each account's spend is Cost Explorer's, by linked account, as the management account read it
+    # (over the report's spend period); None where Cost Explorer gave no figure for the account.
+    spend = {row["account_id"]: row["unblended"] for row in base["spend"]["by_account"]}
+    accounts = [{**a, "spend": spend.get(a["account_id"])} for a in accounts]
     read = [a for a in accounts if a["account_id"] in reports]
     findings: list[dict[str, Any]] = []
     commitments: list[dict[str, Any]] = []

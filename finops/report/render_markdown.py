@@ -104,15 +104,17 @@ def _accounts(report: dict[str, Any]) -> list[str]:
     accounts = report.get("accounts") or []
     if not accounts:
         return []
-    lines = ["## Accounts", "", "| Account | Name | Result | Monthly savings | Findings | Reads completed |",
-             "|---|---|---|---:|---:|---|"]
+    lines = ["## Accounts", "",
+             "| Account | Name | Result | Spend (Cost Explorer) | Monthly savings | Findings | Reads completed |",
+             "|---|---|---|---:|---:|---:|---|"]
     for a in accounts:
         role = " (management)" if a["management"] else ""
         cov = a["coverage"]
         reads = f"{cov['reads_ok']} of {cov['reads']}" if cov["reads"] else "-"
         lines.append(
             f"| {md_escape(a['account_id'])}{role} | {md_escape(a['name'])} "
-            f"| {md_escape(ACCOUNT_STATUS_WORDS.get(a['status'], a['status']))} | {_usd(a['monthly_savings'])} "
+            f"| {md_escape(ACCOUNT_STATUS_WORDS.get(a['status'], a['status']))} | {_usd(a.get('spend'), '-')} "
+            f"| {_usd(a['monthly_savings'])} "
             f"| {a['findings']} | {reads} |"
         )
     lines.append("")
