@@ -286,3 +286,32 @@ def test_member_scans_read_no_cost_source_and_keep_their_account_recommendations
     assert result.costs.ce_requests == 0 and result.costs.coh_savings_estimation_mode == "AfterDiscounts"
     assert not {c.source for c in result.coverage} & {"ce.spend", "ce.resources", "coh.recommendations"}
     assert not result.partial  # the management account's Cost Explorer gap stays the management account's
+
+
+def test_a_member_role_given_as_the_management_one_is_refused_with_a_sentence(local_aws, customer):
+    from finops.organization import OrganizationUnavailable, member_role_arn, scan_organization
+
+    org = seed_organization(customer, EXTERNAL_ID, members=(MemberSpec("Team", waste_gib=5),))
+    (member,) = org.members
+    member_arn = member_role_arn(f"arn:aws:iam::{MANAGEMENT}:role/finops-pack-readonly", member.account_id)
+    with pytest.raises(OrganizationUnavailable) as caught:
+        scan_organization(member_arn, EXTERNAL_ID, Settings(), regions=["us-east-1"])
+    assert caught.value.customer_message == (
+        f"Account {member.account_id} is a member of organization {org.organization_id}, not its management account "
+        f"({MANAGEMENT}). An organization review starts from the management account's role: give that role's ARN.")
+
+
+def test_accounts_that_cannot_be_listed_fail_the_review_with_the_reason(local_aws, customer):
+    from finops.organization import OrganizationUnavailable, scan_organization
+
+    role_arn = seed.create_scanner_role(customer, EXTERNAL_ID)
+    seed_organization(customer, EXTERNAL_ID, members=(MemberSpec("Team", waste_gib=5),))
+    local_aws.clear_requests()
+    local_aws.set_faults([{"service": "organizations", "action": "ListAccounts", "error": "AccessDenied"}])
+    with pytest.raises(OrganizationUnavailable) as caught:
+        scan_organization(role_arn, EXTERNAL_ID, Settings(), regions=["us-east-1"])
+    assert caught.value.customer_message.startswith(
+        f"The organization's accounts could not be listed from account {MANAGEMENT}: ")
+    assert "organizations:ListAccounts" in caught.value.customer_message
+    # No member was tried: without the list there is nothing to scan safely.
+    assert {c["params"]["RoleArn"].split(":")[4] for c in assume_role_calls(local_aws)} == {MANAGEMENT}
