@@ -275,7 +275,12 @@ def scan_organization(
         return AccountScan(account, member_arn, result=result)
 
     with ThreadPoolExecutor(max_workers=settings.org_account_concurrency, thread_name_prefix="org-account") as pool:
-        scans.extend(pool.map(scan_member, active))
+        futures = [pool.submit(scan_member, account) for account in active]
+        try:
+            scans.extend(future.result() for future in futures)
+        except BaseException:  # the read-only guard stopped a call: start no other account
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     for scan in scans:
         if scan.reason and scan.status in (FAILED, SKIPPED):
             on_step(scan.reason)
