@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from finops.config import Settings
 from finops.errors import FinopsError
@@ -46,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     scan.add_argument("--format", choices=("json", "md"), default="json")
     scan.add_argument("--output", help="write the report here instead of standard output")
     scan.add_argument("--thresholds", help="TOML or JSON file of threshold overrides for this scan")
+    scan.add_argument("--organization", action="store_true",
+                      help="--role-arn is the management account's: also scan every active member account "
+                           "through its finops-pack-readonly role, with the same External ID")
     demo = sub.add_parser("demo", help="run the product against a local emulated AWS with a seeded demo account")
     demo.add_argument("--no-browser-hint", action="store_true", help=argparse.SUPPRESS)
     sub.add_parser("purge", help="delete reviews past their retention date")
@@ -245,32 +249,66 @@ def cmd_prices(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
     """The same pipeline as the web flow, synchronously; the report comes from a throwaway database."""
-    from finops import reviews
     from finops.checks.thresholds import read_overrides
     from finops.db import connect
-    from finops.report import build_report, to_json, to_markdown
     from finops.scan import run_scan
 
     stop = FinishOrGiveUp(settings.shutdown_grace, SCAN_STOPPED_MESSAGE, SCAN_STOPPED_EXIT)
     regions = [r.strip() for r in args.regions.split(",") if r.strip()]
     overrides = read_overrides(args.thresholds, "--thresholds") if args.thresholds else {}
+    if args.organization:
+        return _scan_organization(settings, args, regions, overrides, stop)
     result = run_scan(
         args.role_arn, args.external_id, settings, regions=regions, threshold_overrides=overrides,
         on_step=lambda message: print(f"- {message}", file=sys.stderr),
     )
     db = connect(":memory:")
-    review = reviews.create_review(db, replace(settings, secret_key=secrets.token_hex(32)))  # links go nowhere
-    db.execute("update reviews set status = 'running', role_arn = ? where id = ?", [args.role_arn, review["id"]])
-    reviews.store_result(db, review["id"], result)
+    model = _report_of(db, settings, args.role_arn, result)
     stop.finishing()
-    model = build_report(db, reviews.get_review(db, review["id"]))
+    _write_report(args, model)
+    return 0
+
+
+def _report_of(db: Any, settings: Settings, role_arn: str, result: Any) -> dict:
+    """The report model of one account's scan, through a throwaway review in ``db``."""
+    from finops import reviews
+    from finops.report import build_report
+
+    review = reviews.create_review(db, replace(settings, secret_key=secrets.token_hex(32)))  # links go nowhere
+    db.execute("update reviews set status = 'running', role_arn = ? where id = ?", [role_arn, review["id"]])
+    reviews.store_result(db, review["id"], result)
+    return build_report(db, reviews.get_review(db, review["id"]))
+
+
+def _scan_organization(settings: Settings, args: argparse.Namespace, regions: list[str], overrides: dict,
+                       stop: FinishOrGiveUp) -> int:
+    """The management account, then every active member account; one report with accounts[]."""
+    from finops.db import connect
+    from finops.organization import scan_organization
+    from finops.report.organization import organization_report
+
+    org = scan_organization(
+        args.role_arn, args.external_id, settings, regions=regions, threshold_overrides=overrides,
+        on_step=lambda message: print(f"- {message}", file=sys.stderr),
+    )
+    db = connect(":memory:")
+    reports = {scan.account.account_id: _report_of(db, settings, scan.role_arn, scan.result)
+               for scan in org.scans if scan.result is not None}
+    model = organization_report(org.organization_id, [a.as_dict() for a in org.accounts], reports)
+    stop.finishing()
+    _write_report(args, model)
+    return 0
+
+
+def _write_report(args: argparse.Namespace, model: dict) -> None:
+    from finops.report import to_json, to_markdown
+
     text = to_json(model) if args.format == "json" else to_markdown(model)
     if args.output:
         Path(args.output).write_text(text + ("\n" if not text.endswith("\n") else ""))
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         print(text)
-    return 0
 
 
 def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:

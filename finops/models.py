@@ -10,6 +10,9 @@ from typing import Any
 DRAFT, QUEUED, RUNNING, COMPLETE, PARTIAL, FAILED = (
     "draft", "queued", "running", "complete", "partial", "failed",
 )
+# An account of an organization review that AWS Organizations does not list ACTIVE (suspended,
+# closing): named in the report, not scanned, and not a gap.
+SKIPPED = "skipped"
 ACTIVE_STATUSES = (QUEUED, RUNNING)
 FINISHED_STATUSES = (COMPLETE, PARTIAL, FAILED)
 

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,10 +28,10 @@ from finops.checks.thresholds import Thresholds, load_thresholds
 from finops.collect import discover as discover_collectors
 from finops.collect.runner import CollectorProgress, classify, run_collectors
 from finops.config import Settings
-from finops.cost import CE_REQUEST_PRICE, collect_costs, cost_clients
+from finops.cost import CE_REQUEST_PRICE, COST_READS, collect_costs, cost_clients
 from finops.errors import ExternalIdMismatch
 from finops.gcpause import no_cyclic_gc
-from finops.models import COV_OK, CheckSummary, Coverage, Reads, ScanResult
+from finops.models import COV_OK, CheckSummary, CostData, Coverage, Reads, ScanResult
 from finops.pricing import PriceCatalogue, load_catalogue
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,16 @@ def run_scan(
     threshold_overrides: Mapping[str, Any] | None = None,
     on_step: StepFn = _noop,
     on_progress: ProgressFn = _noop,
+    shared_costs: SharedCosts | None = None,
 ) -> ScanResult:
+    """Scan one account through ``role_arn``, after proving the role refuses a missing or wrong External ID.
+
+    ``shared_costs``: Cost Explorer and Cost Optimization Hub as already read once for a whole
+    organization from its management account (``finops.organization``). This scan then sends no
+    cost request of its own; its checks see that account's recommendations and the resource costs,
+    and decide whether they can run from the management account's reads of them (those reads stay
+    in the management account's coverage: a gap there is not repeated in every member's).
+    """
     now = datetime.now(UTC).replace(microsecond=0)  # one clock for every metric window and every age
     thresholds = thresholds or load_thresholds(settings.thresholds_file, threshold_overrides)
     prices = prices or load_catalogue(str(settings.price_catalogue) if settings.price_catalogue else None)
@@ -118,21 +128,29 @@ def run_scan(
     # The cost sources are account-wide and sequential (each Cost Explorer page is paid for): read
     # them on their own thread while the inventory fans out, instead of after it. Their clients
     # are built here, before either starts; their steps are written once both are done, from
-    # this thread (the step log's database connection belongs to it).
-    clients = cost_clients(session, config)
+    # this thread (the step log's database connection belongs to it). A member account of an
+    # organization review reads none: its management account read them for every account.
     cost_steps: list[str] = []
     cost_outcome: dict[str, Any] = {}
+    cost_thread: threading.Thread | None = None
+    if shared_costs is None:
+        clients = cost_clients(session, config)
 
-    def read_costs() -> None:
-        try:
-            cost_outcome["result"] = collect_costs(
-                session, account_id, settings, config, calls, cost_steps.append, clients=clients
-            )
-        except BaseException as error:  # re-raised below, on the scan's thread
-            cost_outcome["error"] = error
+        def read_costs() -> None:
+            try:
+                cost_outcome["result"] = collect_costs(
+                    session, account_id, settings, config, calls, cost_steps.append, clients=clients
+                )
+            except BaseException as error:  # re-raised below, on the scan's thread
+                cost_outcome["error"] = error
 
-    cost_thread = threading.Thread(target=read_costs, name="cost-sources", daemon=True)
-    cost_thread.start()
+        cost_thread = threading.Thread(target=read_costs, name="cost-sources", daemon=True)
+        cost_thread.start()
+    else:
+        cost_outcome["result"] = (costs_of_member(shared_costs.data, account_id), [])
+        cost_steps.append(
+            "Cost Explorer and Cost Optimization Hub: read once for the organization, from its management account"
+        )
     try:
         inventory, read_cov = run_collectors(
             session, account_id, scan_regions, collectors,
@@ -140,7 +158,8 @@ def run_scan(
             lookback_days=settings.metrics_lookback_days, now=now,
         )
     finally:
-        cost_thread.join()
+        if cost_thread is not None:
+            cost_thread.join()
     coverage.extend(read_cov)
     on_step(f"Read {len(inventory)} resources")
     for message in cost_steps:
@@ -158,7 +177,8 @@ def run_scan(
     with no_cyclic_gc():
         context = CheckContext(
             account_id=account_id, regions=scan_regions, now=now, prices=prices, thresholds=thresholds,
-            inventory=inventory, costs=costs, coverage=coverage,
+            inventory=inventory, costs=costs,
+            coverage=coverage if shared_costs is None else [*coverage, *shared_costs.coverage],
         )
         checked = run_checks(context)
         merged = merge(checked.findings, costs.resource_costs)
@@ -178,6 +198,35 @@ def run_scan(
     )
     return ScanResult(
         account_id, scan_regions, coverage, inventory, merged.findings, costs, merged.commitments, summary
+    )
+
+
+@dataclass(frozen=True)
+class SharedCosts:
+    """The cost sources of an organization, read once by its management account's scan: what
+    they said, and the coverage rows of those reads."""
+
+    data: CostData
+    coverage: tuple[Coverage, ...]
+
+    @classmethod
+    def of(cls, management: ScanResult) -> SharedCosts:
+        return cls(management.costs, tuple(c for c in management.coverage if c.source in COST_READS))
+
+
+def costs_of_member(shared: CostData, account_id: str) -> CostData:
+    """What a member account's checks see of the organization's cost data: Cost Optimization Hub's
+    recommendations for that account (so each lands in the account it belongs to), the resource
+    costs (the checks look them up by their resource's id), and COH's estimation mode. No spend (it
+    stays with the organization) and no Cost Explorer request: the management account paid for them."""
+    return CostData(
+        resource_costs=list(shared.resource_costs),
+        recommendations=[r for r in shared.recommendations if r.account_id == account_id],
+        resources_start=shared.resources_start,
+        resources_end=shared.resources_end,
+        coh_enrollment=shared.coh_enrollment,
+        coh_savings_estimation_mode=shared.coh_savings_estimation_mode,
+        coh_currency=shared.coh_currency,
     )
 
 

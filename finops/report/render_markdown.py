@@ -27,8 +27,14 @@ def _name(finding: dict[str, Any]) -> str:
 
 def to_markdown(report: dict[str, Any]) -> str:
     t = report["totals"]
+    organization = report.get("scope") == "organization"
+    title = (
+        f"# AWS savings review for organization {md_escape(report['organization_id'])} "
+        f"(management account {md_escape(report['account_id'])})"
+        if organization else f"# AWS savings review for account {md_escape(report['account_id'])}"
+    )
     lines = [
-        f"# AWS savings review for account {md_escape(report['account_id'])}",
+        title,
         "",
         f"- Status: {md_escape(report['status'])}",
         f"- Regions scanned: {md_escape(', '.join(report['regions']))}",
@@ -42,6 +48,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         md_escape(report["price_basis"]["native"]) + " " + md_escape(report["price_basis"]["coh"]),
         "",
     ]
+    lines += _accounts(report)
     lines += _executive_summary(report)
     if report["gaps"]:
         lines += ["## What could not be read", ""]
@@ -53,11 +60,13 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines.append("")
     lines += ["## Savings opportunities", ""]
     if report["findings"]:
-        lines += ["| Finding | Resource | Region | Action | Monthly savings | Confidence |",
-                  "|---|---|---|---|---:|---|"]
+        account_column = ("| Account ", "|---") if organization else ("", "")
+        lines += [f"| Finding {account_column[0]}| Resource | Region | Action | Monthly savings | Confidence |",
+                  f"|---{account_column[1]}|---|---|---|---:|---|"]
         for f in report["findings"]:
+            account = f"| {md_escape(f['account_id'])} " if organization else ""
             lines.append(
-                f"| {md_escape(f['title'])} | {md_escape(f['resource_id'])}"
+                f"| {md_escape(f['title'])} {account}| {md_escape(f['resource_id'])}"
                 + _name(f)
                 + f" | {md_escape(f['region'])} | {md_escape(f['action'])} | {_saving(f)} "
                 f"| {md_escape(f['confidence'])} |"
@@ -73,15 +82,47 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines += _commitments(report)
     lines += _thresholds(report)
     lines += _markdown_costs(report)
-    lines += ["", "## Coverage", "", "| Source | Region | Result | API calls | Retries |", "|---|---|---|---:|---:|"]
+    account_column = ("Account | ", "---|") if organization else ("", "")
+    lines += ["", "## Coverage", "", f"| {account_column[0]}Source | Region | Result | API calls | Retries |",
+              f"|{account_column[1]}---|---|---|---:|---:|"]
     for c in report["coverage"]:
         if c["source"].startswith("check:"):
             continue
+        account = f"{md_escape(c['account_id'])} | " if organization else ""
         lines.append(
-            f"| {md_escape(source_title(c['source']))} | {md_escape(c['region'])} | "
+            f"| {account}{md_escape(source_title(c['source']))} | {md_escape(c['region'])} | "
             f"{md_escape(STATUS_WORDS.get(c['status'], c['status']))} | {c['api_calls']} | {c['retries']} |"
         )
     return "\n".join(lines) + "\n"
+
+
+ACCOUNT_STATUS_WORDS = {"complete": "read", "partial": "partly read", "failed": "not read", "skipped": "not scanned"}
+
+
+def _accounts(report: dict[str, Any]) -> list[str]:
+    """An organization review's per-account table; every account that was not read, with why."""
+    accounts = report.get("accounts") or []
+    if not accounts:
+        return []
+    lines = ["## Accounts", "",
+             "| Account | Name | Result | Spend (Cost Explorer) | Monthly savings | Findings | Reads completed |",
+             "|---|---|---|---:|---:|---:|---|"]
+    for a in accounts:
+        role = " (management)" if a["management"] else ""
+        cov = a["coverage"]
+        reads = f"{cov['reads_ok']} of {cov['reads']}" if cov["reads"] else "-"
+        lines.append(
+            f"| {md_escape(a['account_id'])}{role} | {md_escape(a['name'])} "
+            f"| {md_escape(ACCOUNT_STATUS_WORDS.get(a['status'], a['status']))} | {_usd(a.get('spend'), '-')} "
+            f"| {_usd(a['monthly_savings'])} "
+            f"| {a['findings']} | {reads} |"
+        )
+    lines.append("")
+    reasons = [a["reason"] for a in accounts if a["reason"]]
+    if reasons:
+        lines += [f"- {md_escape(reason)}" for reason in reasons]
+        lines.append("")
+    return lines
 
 
 def _finding(f: dict[str, Any]) -> list[str]:

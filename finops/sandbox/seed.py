@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import boto3
 
@@ -16,21 +16,30 @@ DEFAULT_SCANNER_PRINCIPAL = "arn:aws:iam::123456789012:root"
 
 @dataclass(frozen=True)
 class CustomerAccount:
-    """Credentials of an administrator inside the emulated customer account (never a real key)."""
+    """Credentials of an administrator inside the emulated customer account (never a real key).
+
+    ``session_token`` is set when the administrator is an assumed role (a member account of an
+    organization, administered through its OrganizationAccountAccessRole).
+    """
 
     account_id: str
     access_key_id: str
     secret_access_key: str
+    session_token: str = field(default="", repr=False)
 
     def session(self, region: str = "us-east-1") -> boto3.Session:
         return boto3.Session(
             aws_access_key_id=self.access_key_id,
             aws_secret_access_key=self.secret_access_key,
+            aws_session_token=self.session_token or None,
             region_name=region,
         )
 
     def env(self) -> dict[str, str]:
-        return {"AWS_ACCESS_KEY_ID": self.access_key_id, "AWS_SECRET_ACCESS_KEY": self.secret_access_key}
+        env = {"AWS_ACCESS_KEY_ID": self.access_key_id, "AWS_SECRET_ACCESS_KEY": self.secret_access_key}
+        if self.session_token:
+            env["AWS_SESSION_TOKEN"] = self.session_token
+        return env
 
 
 def customer_admin(account_id: str = CUSTOMER_ACCOUNT, user_name: str = "customer-admin") -> CustomerAccount:
