@@ -367,6 +367,44 @@ def manual_remove_commands() -> str:
     ])
 
 
+# -- an organization: the same role in every member account, through a StackSet -----------------------
+# Service-managed permissions with automatic deployment: CloudFormation creates the member role in every
+# account of the organization (and in every account that joins later), never in the management account,
+# which has its own stack above. IAM is global, so one region of stack instances is enough.
+STACKSET_REGION = "us-east-1"
+ORGANIZATION_ROOT = "$(aws organizations list-roots --query 'Roots[0].Id' --output text)"
+
+
+def stackset_create_commands(external_id: str, scanner_principal_arn: str, variant: str = STANDARD) -> str:
+    """Run in the management account, after its own stack: the role in every member account."""
+    variant_parameter = f" {_shorthand('PolicyVariant', variant)}" if _checked(variant) != STANDARD else ""
+    return "\n".join([
+        "aws cloudformation activate-organizations-access",
+        f"aws cloudformation create-stack-set --stack-set-name {STACK_NAME} --template-body file://{TEMPLATE_FILE} "
+        "--capabilities CAPABILITY_NAMED_IAM --permission-model SERVICE_MANAGED "
+        "--auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false "
+        f"--parameters {_shorthand('ExternalId', external_id)} "
+        f"{_shorthand('ScannerPrincipalArn', scanner_principal_arn)}{variant_parameter}",
+        f"aws cloudformation create-stack-instances --stack-set-name {STACK_NAME} "
+        f"--deployment-targets OrganizationalUnitIds={ORGANIZATION_ROOT} --regions {STACKSET_REGION}",
+        f"aws cloudformation list-stack-instances --stack-set-name {STACK_NAME} "
+        "--query 'Summaries[].[Account,StackInstanceStatus.DetailedStatus]' --output text",
+    ])
+
+
+def stackset_remove_commands() -> str:
+    """The member roles first (the stack instances, not kept), then the StackSet itself."""
+    return "\n".join([
+        f"aws cloudformation delete-stack-instances --stack-set-name {STACK_NAME} "
+        f"--deployment-targets OrganizationalUnitIds={ORGANIZATION_ROOT} --regions {STACKSET_REGION} "
+        "--no-retain-stacks",
+        # The instances are deleted in the background; the StackSet can go once none is left.
+        f"while [ \"$(aws cloudformation list-stack-instances --stack-set-name {STACK_NAME} "
+        "--query 'length(Summaries)' --output text)\" != 0 ]; do sleep 10; done",
+        f"aws cloudformation delete-stack-set --stack-set-name {STACK_NAME}",
+    ])
+
+
 def commands(external_id: str, scanner_principal_arn: str, variant: str = STANDARD) -> Commands:
     return Commands(
         cloudformation_create=cloudformation_create_commands(external_id, scanner_principal_arn, variant),

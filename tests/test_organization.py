@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -315,3 +316,28 @@ def test_accounts_that_cannot_be_listed_fail_the_review_with_the_reason(local_aw
     assert "organizations:ListAccounts" in caught.value.customer_message
     # No member was tried: without the list there is nothing to scan safely.
     assert {c["params"]["RoleArn"].split(":")[4] for c in assume_role_calls(local_aws)} == {MANAGEMENT}
+
+
+# -- the member role through a StackSet ---------------------------------------------------------------
+def test_the_stackset_commands_put_the_role_in_every_member(local_aws, customer, tmp_path):
+    """The StackSet commands as the README gives them, run in bash with the AWS CLI as the management
+    account's administrator: every member gets finops-pack-readonly trusting the scanner with the
+    review's External ID, and the scanner assumes each (safety probe included). Not checked here:
+    the removal commands, because moto's DeleteStackInstances ignores --deployment-targets (what a
+    service-managed StackSet is deleted by) and would leave the loop that waits for it waiting; and
+    moto also deploys into the management account, which AWS never does (only members are checked)."""
+    from finops import iam_policy
+    from tests.test_iam_deploy import run_as_customer, scanner_can_assume
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert iam_policy.stackset_create_commands("EXTERNAL_ID", "SCANNER_PRINCIPAL_ARN") in readme
+    assert iam_policy.stackset_remove_commands() in readme
+    organization = seed_organization(customer, EXTERNAL_ID, members=(
+        MemberSpec("Production", role=ROLE_NONE), MemberSpec("Staging", role=ROLE_NONE)))
+    (tmp_path / iam_policy.TEMPLATE_FILE).write_text(iam_policy.template_path().read_text())
+    listed = run_as_customer(iam_policy.stackset_create_commands(EXTERNAL_ID, seed.DEFAULT_SCANNER_PRINCIPAL),
+                             tmp_path, customer, local_aws)
+    for member in organization.members:
+        assert f"{member.account_id}\tSUCCEEDED" in listed
+        role_arn = f"arn:aws:iam::{member.account_id}:role/finops-pack-readonly"
+        assert scanner_can_assume(role_arn, EXTERNAL_ID) == member.account_id

@@ -93,6 +93,7 @@ FRONT_ONLY_OPERATIONS = {
     ("ec2", "DescribeReservedInstances"),  # moto raises NotImplementedError
     ("rds", "DescribeReservedDBInstances"),  # not in moto's RDS
     ("lambda", "ListProvisionedConcurrencyConfigs"),  # no route in moto's Lambda
+    ("cloudformation", "ActivateOrganizationsAccess"),  # the StackSet commands' first step
 }
 _PAGE_TOKEN_RE = re.compile(r"^p(\d+)$")
 # Output members that carry "more pages follow", in the order they are looked for.
