@@ -137,8 +137,16 @@ def test_operator_invites_customer_scans_gets_the_email_opens_the_report_and_del
     customer_tab.wait_for_selector("#connection-message.result-ok", timeout=30_000)  # a worker assumed the role
     assert customer_tab.inner_text("#connection-message").startswith("Connected to account 222222222222")
     shot(customer_tab, "06-test-connection")
+    local_aws.set_faults(latency_ms=150)  # a scan of a few seconds, for the operator to watch
     customer_tab.click("#start-scan")
+    # Meanwhile the operator opens the review from the dashboard: while the scan runs, the page follows
+    # it without a reload (status badge, progress, then the report link).
+    page.goto(server + "/dashboard/")
+    page.click("tr.review-row a.customer")
+    assert page.text_content("#review-status") in ("queued", "running")
+    page.evaluate("window.finopsNotReloaded = true")  # a reload would drop it
     customer_tab.wait_for_selector("#report-link", timeout=90_000)
+    local_aws.set_faults()
     assert "We also email its link to dana@example.com" in customer_tab.inner_text("#progress")
     assert customer_tab.get_attribute("#book-call", "href") == BOOKING  # the wizard's last step
     shot(customer_tab, "07-scan-complete")
@@ -150,6 +158,13 @@ def test_operator_invites_customer_scans_gets_the_email_opens_the_report_and_del
     text = message.get_body(("plain",)).get_content()
     link = re.search(r"(http://127\.0\.0\.1:\d+/r/[A-Za-z0-9_-]{43})", text).group(1)
     assert BOOKING in text
+
+    expect(page.locator("#review-status")).to_have_text("complete", timeout=15_000)
+    expect(page.locator("#report-url")).to_have_count(1)
+    expect(page.locator("#facts")).to_contain_text("222222222222")  # the account, known once scanned
+    expect(page.locator("#mail-status")).to_have_count(1)  # and the report email's card
+    assert page.evaluate("window.finopsNotReloaded") is True
+    shot(page, "07b-operator-page-followed-the-scan")
 
     # The operator sees it finished, the email sent, on the dashboard.
     page.goto(server + "/dashboard/")

@@ -320,11 +320,17 @@ def test_dashboard_invites_lists_filters_sorts_rescans(client, settings, signed_
     assert rescan.status_code == 303
     row = client.get(f"/dashboard/reviews/{review_id}/row").get_data(as_text=True)
     assert 'hx-trigger="every 2s"' in row and "queued" in row  # live while it scans
+    page = client.get(f"/dashboard/reviews/{review_id}").get_data(as_text=True)  # the review page too
+    assert f'hx-get="/dashboard/reviews/{review_id}/scan" hx-trigger="every 2s"' in page
     review = reviews.get_review(connect(settings.db_path), review_id)
     assert review["attempt"] == 2 and review["status"] == "queued"
     run_worker_burst(settings)
     row = client.get(f"/dashboard/reviews/{review_id}/row").get_data(as_text=True)
     assert "hx-trigger" not in row and "complete" in row, scan_state(settings, review_id)
+    card = client.get(f"/dashboard/reviews/{review_id}/scan").get_data(as_text=True)
+    assert "hx-trigger" not in card and "Rescan" in card  # polling stops; badge and links follow, out of band
+    assert 'id="review-status" hx-swap-oob="true">complete<' in card
+    assert f"/r/{report_token_of(settings, review_id)}" in card and 'id="links" hx-swap-oob="true"' in card
 
 
 # -- notes ---------------------------------------------------------------------------------------------

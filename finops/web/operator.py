@@ -146,21 +146,47 @@ def _review(review_id: str) -> dict:
 @ops.get("/reviews/<review_id>")
 def review(review_id: str) -> Any:
     row = _review(review_id)
+    return render_template(
+        "operator/review.html", **_review_context(row),
+        summary_form=SummaryForm(data={"summary": row["summary_md"] or "", "note": row["operator_note"] or ""}),
+    )
+
+
+@ops.get("/reviews/<review_id>/scan")
+def review_scan(review_id: str) -> Any:
+    """HTMX: the review page's scan card, polled while its scan is queued or running, with the status
+    badge and the links card out of band (the report link appears when the scan completes)."""
+    try:
+        row = _review(review_id)
+    except ReviewNotFound:
+        return "", 286  # deleted meanwhile: stop polling
+    context = _review_context(row)
+    return "".join([
+        render_template("operator/_review_scan.html", **context),
+        render_template("operator/_review_badge.html", **context, oob=True),
+        *(render_template(f"operator/_review_{part}.html", **context, oob=True)
+          for part in ("links", "facts", "email")),
+    ])
+
+
+def _review_context(row: dict) -> dict[str, Any]:
+    """What the review page's status badge, links, email and scan cards show."""
     config = settings()
+    review_id = row["id"]
     latest = mail.latest(db(), review_id)
     finished = row["status"] in ("complete", "partial")
-    return render_template(
-        "operator/review.html", review=row, action=ActionForm(),
-        summary_form=SummaryForm(data={"summary": row["summary_md"] or "", "note": row["operator_note"] or ""}),
-        invitation_url=links.invitation_url(config, row),
-        report_url=links.report_url(config, row) if finished else None,
-        steps=reviews.steps(db(), review_id), active=row["status"] in ACTIVE_STATUSES,
-        mail_row=latest, mail_sentence=mail.status_sentence(latest, config) if finished or latest else None,
-        operator_email=(operators.get(db(), row["operator_id"]) or {}).get("email") if row["operator_id"] else None,
-        checks=list(db().query("select * from connection_checks where review_id = ? order by created_at desc "
-                               "limit 3", [review_id])),
-        stalled=connection_checks.stalled,
-    )
+    return {
+        "review": row, "action": ActionForm(),
+        "invitation_url": links.invitation_url(config, row),
+        "report_url": links.report_url(config, row) if finished else None,
+        "steps": reviews.steps(db(), review_id), "active": row["status"] in ACTIVE_STATUSES,
+        "mail_row": latest,
+        "mail_sentence": mail.status_sentence(latest, config) if finished or latest else None,
+        "checks": list(db().query("select * from connection_checks where review_id = ? order by created_at desc "
+                                  "limit 3", [review_id])),
+        "stalled": connection_checks.stalled,
+        "operator_email": (operators.get(db(), row["operator_id"]) or {}).get("email") if row["operator_id"] else None,
+    }
 
 
 @ops.get("/reviews/<review_id>/report")
