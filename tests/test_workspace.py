@@ -20,6 +20,7 @@ from finops.sandbox import seed
 from finops.web import create_app
 from tests.conftest import free_port, run_worker_burst
 from tests.helpers import connect_form, csrf, report_token_of, review_id_of, start_review
+from tests.test_queue import run_review_worker_burst
 
 PASSWORD = "correct horse battery staple"
 OPERATOR = "consultant@example.com"
@@ -324,7 +325,11 @@ def test_dashboard_invites_lists_filters_sorts_rescans(client, settings, signed_
     assert f'hx-get="/dashboard/reviews/{review_id}/scan" hx-trigger="every 2s"' in page
     review = reviews.get_review(connect(settings.db_path), review_id)
     assert review["attempt"] == 2 and review["status"] == "queued"
-    run_worker_burst(settings)
+    # The product's worker (ReviewWorker) as a real process, as in production. With an RQ worker
+    # forking its work-horse from pytest's own process, this rescan intermittently ended with the
+    # job FINISHED ("complete") while SQLite showed the review running, its step log cut short:
+    # writes the work-horse committed were lost. Not understood yet; scan_state says what it sees.
+    run_review_worker_burst()
     row = client.get(f"/dashboard/reviews/{review_id}/row").get_data(as_text=True)
     assert "hx-trigger" not in row and "complete" in row, scan_state(settings, review_id)
     card = client.get(f"/dashboard/reviews/{review_id}/scan").get_data(as_text=True)
