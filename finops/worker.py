@@ -10,6 +10,7 @@ with the worker if the worker is killed.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -36,6 +37,20 @@ log = logging.getLogger(__name__)
 
 
 LOST_REVIEWS_CHECK_SECONDS = 15
+
+
+def before_fork() -> None:
+    """Call before forking a process that will write to the database (a work-horse).
+
+    A SQLite connection the parent holds at fork time and closes while the child works makes the
+    child lose every write it commits after that close: fork copies SQLite's per-process lock
+    bookkeeping, so the child's own connection believes it holds the locks only the parent held,
+    and the parent's close, seeing no other locker, checkpoints and resets the WAL under the child
+    (``tests/test_storage.py`` shows it). A worker keeps no connection open between jobs; collecting
+    garbage here closes any connection an unreachable cycle still holds, before the fork rather than
+    at some moment during the job.
+    """
+    gc.collect()
 
 
 class ReviewWorker(Worker):
@@ -74,6 +89,7 @@ class ReviewWorker(Worker):
             refuse_job(job, "not a FinOps Pack job (function, callback or payload)")
             return
         self._current_job = job
+        before_fork()
         try:
             super().execute_job(job, queue)
         finally:

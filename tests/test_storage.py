@@ -97,3 +97,49 @@ def test_readers_wait_for_a_key_being_written_and_name_a_key_left_empty(tmp_path
     monkeypatch.setattr("finops.config.SECRET_KEY_WAIT_SECONDS", 0.2)
     with pytest.raises(ConfigError, match="is empty: delete it"):
         read_or_create_secret_key(key_file)
+
+
+# -- a forked work-horse and its parent's connections ---------------------------------------------------
+class _Cycle:
+    """An unreachable object holding a connection, which only the cyclic garbage collector frees."""
+
+    def __init__(self, db) -> None:  # type: ignore[no-untyped-def]
+        self.db, self.me = db, self
+
+
+def _horse_writes_while_the_parent_collects(path: Path, prepare) -> int:  # type: ignore[no-untyped-def]
+    """The parent holds a connection only a cycle keeps alive, calls ``prepare`` and forks; the child
+    (the work-horse) writes 40 rows through its own connection while the parent's garbage collector
+    runs. How many rows a reader sees afterwards."""
+    import gc
+
+    connect(path).execute("create table if not exists t (x)")
+    gc.collect()
+    gc.disable()  # the parent's collector runs below, when the test says so
+    try:
+        held = _Cycle(connect(path))
+        held.db.execute("select count(*) from t").fetchall()
+        del held  # unreachable, still open
+        prepare()
+        pid = os.fork()
+        if pid == 0:  # the work-horse
+            child = connect(path, migrations=False)
+            for number in range(40):
+                child.execute("insert into t values (?)", [number])
+                time.sleep(0.01)
+            os._exit(0)
+        time.sleep(0.15)
+        gc.collect()  # the parent, mid-job, frees what the cycle held
+        os.waitpid(pid, 0)
+    finally:
+        gc.enable()
+    return connect(path).execute("select count(*) from t").fetchone()[0]
+
+
+def test_a_forked_work_horse_loses_no_write_when_the_parent_collected_its_connections_before_the_fork(tmp_path):
+    from finops.worker import before_fork
+
+    # Without before_fork the horse loses every write after the parent's collection (SQLite copies
+    # its lock bookkeeping across fork); this is the hazard ReviewWorker and the tests' worker avoid.
+    assert _horse_writes_while_the_parent_collects(tmp_path / "unsafe.db", lambda: None) < 40
+    assert _horse_writes_while_the_parent_collects(tmp_path / "safe.db", before_fork) == 40

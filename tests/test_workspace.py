@@ -325,10 +325,10 @@ def test_dashboard_invites_lists_filters_sorts_rescans(client, settings, signed_
     assert f'hx-get="/dashboard/reviews/{review_id}/scan" hx-trigger="every 2s"' in page
     review = reviews.get_review(connect(settings.db_path), review_id)
     assert review["attempt"] == 2 and review["status"] == "queued"
-    # The product's worker (ReviewWorker) as a real process, as in production. With an RQ worker
-    # forking its work-horse from pytest's own process, this rescan intermittently ended with the
-    # job FINISHED ("complete") while SQLite showed the review running, its step log cut short:
-    # writes the work-horse committed were lost. Not understood yet; scan_state says what it sees.
+    # The product's worker (ReviewWorker) as a real process, as in production. (With a work-horse
+    # forked from pytest's own process this rescan once lost, at random, every write the horse
+    # committed after pytest's garbage collector closed a connection it held at fork time: see
+    # finops.worker.before_fork and tests/test_storage.py. scan_state says what a stuck scan shows.)
     run_review_worker_burst()
     row = client.get(f"/dashboard/reviews/{review_id}/row").get_data(as_text=True)
     assert "hx-trigger" not in row and "complete" in row, scan_state(settings, review_id)
