@@ -109,13 +109,15 @@ class _Cycle:
 
 def _horse_writes_while_the_parent_collects(path: Path, prepare) -> int:  # type: ignore[no-untyped-def]
     """The parent holds a connection only a cycle keeps alive, calls ``prepare`` and forks; the child
-    (the work-horse) writes 40 rows through its own connection while the parent's garbage collector
-    runs. How many rows a reader sees afterwards."""
+    (the work-horse) writes 20 rows through its own connection, the parent's garbage collector runs,
+    the child writes 20 more. How many rows a reader sees afterwards."""
     import gc
 
     connect(path).execute("create table if not exists t (x)")
     gc.collect()
     gc.disable()  # the parent's collector runs below, when the test says so
+    to_parent, from_child = os.pipe()
+    to_child, from_parent = os.pipe()
     try:
         held = _Cycle(connect(path))
         held.db.execute("select count(*) from t").fetchall()
@@ -125,14 +127,19 @@ def _horse_writes_while_the_parent_collects(path: Path, prepare) -> int:  # type
         if pid == 0:  # the work-horse
             child = connect(path, migrations=False)
             for number in range(40):
+                if number == 20:
+                    os.write(from_child, b"x")  # halfway: the parent collects now
+                    os.read(to_child, 1)
                 child.execute("insert into t values (?)", [number])
-                time.sleep(0.01)
             os._exit(0)
-        time.sleep(0.15)
+        os.read(to_parent, 1)
         gc.collect()  # the parent, mid-job, frees what the cycle held
+        os.write(from_parent, b"x")
         os.waitpid(pid, 0)
     finally:
         gc.enable()
+        for fd in (to_parent, from_child, to_child, from_parent):
+            os.close(fd)
     return connect(path).execute("select count(*) from t").fetchone()[0]
 
 
@@ -141,5 +148,5 @@ def test_a_forked_work_horse_loses_no_write_when_the_parent_collected_its_connec
 
     # Without before_fork the horse loses every write after the parent's collection (SQLite copies
     # its lock bookkeeping across fork); this is the hazard ReviewWorker and the tests' worker avoid.
-    assert _horse_writes_while_the_parent_collects(tmp_path / "unsafe.db", lambda: None) < 40
+    assert _horse_writes_while_the_parent_collects(tmp_path / "unsafe.db", lambda: None) == 20
     assert _horse_writes_while_the_parent_collects(tmp_path / "safe.db", before_fork) == 40
