@@ -330,12 +330,19 @@ class Commands:
     manual_remove: str
 
 
+def _stack_parameters(external_id: str, scanner_principal_arn: str, variant: str) -> str:
+    """The template's parameters, as ``--parameters`` takes them (the variant only when not standard)."""
+    parameters = [_shorthand("ExternalId", external_id), _shorthand("ScannerPrincipalArn", scanner_principal_arn)]
+    if _checked(variant) != STANDARD:
+        parameters.append(_shorthand("PolicyVariant", variant))
+    return " ".join(parameters)
+
+
 def cloudformation_create_commands(external_id: str, scanner_principal_arn: str, variant: str = STANDARD) -> str:
-    variant_parameter = f" {_shorthand('PolicyVariant', variant)}" if _checked(variant) != STANDARD else ""
     return "\n".join([
         f"aws cloudformation create-stack --stack-name {STACK_NAME} --template-body file://{TEMPLATE_FILE} "
-        f"--capabilities CAPABILITY_NAMED_IAM --parameters {_shorthand('ExternalId', external_id)} "
-        f"{_shorthand('ScannerPrincipalArn', scanner_principal_arn)}{variant_parameter}",
+        "--capabilities CAPABILITY_NAMED_IAM "
+        f"--parameters {_stack_parameters(external_id, scanner_principal_arn, variant)}",
         f"aws cloudformation wait stack-create-complete --stack-name {STACK_NAME}",
         f"aws cloudformation describe-stacks --stack-name {STACK_NAME} "
         "--query \"Stacks[0].Outputs[?OutputKey=='RoleArn'].OutputValue\" --output text",
@@ -377,14 +384,12 @@ ORGANIZATION_ROOT = "$(aws organizations list-roots --query 'Roots[0].Id' --outp
 
 def stackset_create_commands(external_id: str, scanner_principal_arn: str, variant: str = STANDARD) -> str:
     """Run in the management account, after its own stack: the role in every member account."""
-    variant_parameter = f" {_shorthand('PolicyVariant', variant)}" if _checked(variant) != STANDARD else ""
     return "\n".join([
         "aws cloudformation activate-organizations-access",
         f"aws cloudformation create-stack-set --stack-set-name {STACK_NAME} --template-body file://{TEMPLATE_FILE} "
         "--capabilities CAPABILITY_NAMED_IAM --permission-model SERVICE_MANAGED "
         "--auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false "
-        f"--parameters {_shorthand('ExternalId', external_id)} "
-        f"{_shorthand('ScannerPrincipalArn', scanner_principal_arn)}{variant_parameter}",
+        f"--parameters {_stack_parameters(external_id, scanner_principal_arn, variant)}",
         f"aws cloudformation create-stack-instances --stack-set-name {STACK_NAME} "
         f"--deployment-targets OrganizationalUnitIds={ORGANIZATION_ROOT} --regions {STACKSET_REGION}",
         f"aws cloudformation list-stack-instances --stack-set-name {STACK_NAME} "

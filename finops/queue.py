@@ -98,19 +98,20 @@ def requeue_lost_reviews(settings: Settings, db: sqlite_utils.Database, connecti
     from finops import reviews
 
     queue = review_queue(settings, connection)
-    lost: dict[str, tuple[str, Job | None]] = {}
-    for review in reviews.queued(db):
-        jid = job_id(review["id"], review["attempt"])
-        job = queue.fetch_job(jid)
-        if job is None or not _held(queue, job):
-            lost[review["id"]] = (jid, job)
+
+    def not_held(candidates: dict[str, str]) -> dict[str, tuple[str, Job | None]]:
+        """review id -> (job id, its job or None) for each candidate no worker has or will run."""
+        found = {review_id: (jid, queue.fetch_job(jid)) for review_id, jid in candidates.items()}
+        return {review_id: (jid, job) for review_id, (jid, job) in found.items()
+                if job is None or not _held(queue, job)}
+
+    lost = not_held({review["id"]: job_id(review["id"], review["attempt"]) for review in reviews.queued(db)})
     if any(job is not None and trusted_job(job) and job.get_status(refresh=False) == JobStatus.QUEUED
            for _, job in lost.values()):
         # A queued job in no list may be one a worker has just popped and not yet marked started
         # (with two queues RQ pops with LPOP): look again after a moment before calling it lost.
         time.sleep(CLAIM_GRACE_SECONDS)
-        lost = {rid: (jid, queue.fetch_job(jid)) for rid, (jid, _) in lost.items()}
-        lost = {rid: (jid, job) for rid, (jid, job) in lost.items() if job is None or not _held(queue, job)}
+        lost = not_held({review_id: jid for review_id, (jid, _) in lost.items()})
     requeued = []
     for review_id, (jid, job) in lost.items():
         if job is not None:
