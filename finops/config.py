@@ -64,7 +64,7 @@ class Settings:
     heartbeat_timeout: int = 45
     shutdown_grace: int = 5
     regions: tuple[str, ...] = ()
-    aws_max_attempts: int = 8
+    aws_max_attempts: int = 10
     aws_calls_per_endpoint: int = 8
     aws_connect_timeout: int = 5
     aws_read_timeout: int = 30
@@ -102,7 +102,7 @@ class Settings:
             heartbeat_timeout=_int(env, "FINOPS_HEARTBEAT_TIMEOUT", 45, minimum=2),
             shutdown_grace=_int(env, "FINOPS_SHUTDOWN_GRACE", 5),
             regions=_list(env, "FINOPS_REGIONS"),
-            aws_max_attempts=_int(env, "FINOPS_AWS_MAX_ATTEMPTS", 8, minimum=1),
+            aws_max_attempts=_int(env, "FINOPS_AWS_MAX_ATTEMPTS", 10, minimum=1),
             aws_calls_per_endpoint=_int(env, "FINOPS_AWS_CALLS_PER_ENDPOINT", 8, minimum=1),
             aws_connect_timeout=_int(env, "FINOPS_AWS_CONNECT_TIMEOUT", 5, minimum=1),
             aws_read_timeout=_int(env, "FINOPS_AWS_READ_TIMEOUT", 30, minimum=1),
