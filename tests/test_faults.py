@@ -83,7 +83,7 @@ def test_a_scan_outliving_its_sts_sessions_renews_them_with_the_external_id(loca
     seed.seed_demo_waste(customer)
     role_arn = seed.create_scanner_role(customer, EXTERNAL_ID)
     local_aws.clear_requests()
-    local_aws.set_faults(latency_ms=150, session_seconds=3)  # sessions of 3 s: a scan of several
+    local_aws.set_faults(latency_ms=300, session_seconds=3)  # sessions of 3 s: a scan of several
     started = time.monotonic()
     result = run_scan(role_arn, EXTERNAL_ID, Settings(), regions=list(REGIONS) + ["us-west-2", "ap-southeast-2"])
     elapsed = time.monotonic() - started
