@@ -273,21 +273,56 @@ def _m004_workspace(db: sqlite_utils.Database) -> None:
     db["connection_checks"].create_index(["review_id"])
 
 
+def _m005_organizations(db: sqlite_utils.Database) -> None:
+    """Organization reviews: a review's scope, one row per account, coverage per account.
+
+    ``scope`` is ``account`` (the role's own account, as before) or ``organization`` (the
+    management account and every member). ``review_accounts`` is the per-account table of the
+    report, written by the store step as each account's scan is stored; a single-account review
+    has one row. Coverage rows gain ``account_id`` (part of their key: every account reads the
+    same sources in the same regions); rows written before are given their review's account.
+    """
+    db["reviews"].add_column("scope", str, not_null_default="account")
+    db["reviews"].add_column("organization_id", str)
+    db["connection_checks"].add_column("details", str)  # JSON: each member account, reachable or why not
+    fk = [("review_id", "reviews", "id")]
+    db["review_accounts"].create(
+        {
+            "review_id": str, "account_id": str, "name": str, "state": str, "management": int,
+            "role_arn": str, "status": str,  # scanning / complete / partial / failed / skipped
+            "reason": str,  # the customer's sentence when the account was not (fully) read
+            "monthly_savings_micros": int, "commitment_monthly_savings_micros": int, "findings": int,
+            "reads": int, "reads_ok": int, "api_calls": int, "scan_seconds": float, "attempts": int,
+            "regions": str,  # JSON list of the regions scanned in this account
+            "error_code": str,  # why it was not read (a FinopsError code), for a failed account
+            "finished_at": str,
+        },
+        pk=("review_id", "account_id"), foreign_keys=fk, defaults={"management": 0, "findings": 0},
+    )
+    coverage = db["coverage"]
+    coverage.add_column("account_id", str)
+    db.execute("update coverage set account_id = coalesce((select account_id from reviews "
+               "where reviews.id = coverage.review_id), '')")
+    db.execute("update coverage set account_id = '' where account_id is null")
+    coverage.transform(pk=("review_id", "account_id", "source", "region"))
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_cost_data", _m002_cost_data),
     ("003_checks_engine", _m003_checks_engine),
     ("004_workspace", _m004_workspace),
+    ("005_organizations", _m005_organizations),
 ]
 
 # Child tables, deleted before their review (foreign keys are enforced).
 REVIEW_CHILD_TABLES = (
     "review_steps", "coverage", "inventory", "findings",
     "spend_monthly", "spend_daily", "resource_costs", "cost_recommendations", "cost_summary", "check_runs",
-    "outbox", "finding_notes", "connection_checks",
+    "review_accounts", "outbox", "finding_notes", "connection_checks",
 )
 # What a new scan replaces: the operator's notes, the outbox and connection checks stay.
-REVIEW_RESULT_TABLES = REVIEW_CHILD_TABLES[:10]
+REVIEW_RESULT_TABLES = REVIEW_CHILD_TABLES[:11]
 
 
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600

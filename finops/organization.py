@@ -187,32 +187,35 @@ def not_active_sentence(account: OrgAccount) -> str:
     return f"{account.label()} is {state}{closed}, so it was not scanned."
 
 
+def summarize(scan: AccountScan) -> AccountSummary:
+    """One account's row of the per-account table, from its outcome (pure)."""
+    result = scan.result
+    if result is None:
+        return AccountSummary(
+            scan.account.account_id, scan.account.name, scan.account.state, scan.management,
+            scan.status or FAILED, scan.reason, Decimal(0), Decimal(0), 0, 0, 0,
+        )
+    reads = [c for c in result.coverage if not c.source.startswith(CHECK_SOURCE_PREFIX)]
+    gaps = [c for c in reads if c.status != COV_OK]
+    status, reason = COMPLETE, ""
+    if gaps:
+        status = PARTIAL
+        reason = (f"{scan.account.label()}: {len(gaps)} of {len(reads)} reads could not be completed "
+                  "(each is named in the coverage).")
+    return AccountSummary(
+        scan.account.account_id, scan.account.name, scan.account.state, scan.management, status, reason,
+        savings_of(result.findings), savings_of(result.commitments), len(result.findings),
+        len(reads), len(reads) - len(gaps),
+    )
+
+
 def combine(organization_id: str, scans: Sequence[AccountScan]) -> OrganizationResult:
     """Per-account rows and the organization's status from the accounts' outcomes (pure)."""
     management = next((s for s in scans if s.management), None)
     if management is None or management.result is None:
         raise ValueError("an organization result needs the management account's scan")
-    summaries = []
-    for scan in sorted(scans, key=lambda s: (not s.management, s.account.name.lower(), s.account.account_id)):
-        result = scan.result
-        if result is None:
-            summaries.append(AccountSummary(
-                scan.account.account_id, scan.account.name, scan.account.state, scan.management,
-                scan.status or FAILED, scan.reason, Decimal(0), Decimal(0), 0, 0, 0,
-            ))
-            continue
-        reads = [c for c in result.coverage if not c.source.startswith(CHECK_SOURCE_PREFIX)]
-        gaps = [c for c in reads if c.status != COV_OK]
-        status, reason = COMPLETE, ""
-        if gaps:
-            status = PARTIAL
-            reason = (f"{scan.account.label()}: {len(gaps)} of {len(reads)} reads could not be completed "
-                      "(each is named in the coverage).")
-        summaries.append(AccountSummary(
-            scan.account.account_id, scan.account.name, scan.account.state, scan.management, status, reason,
-            savings_of(result.findings), savings_of(result.commitments), len(result.findings),
-            len(reads), len(reads) - len(gaps),
-        ))
+    ordered = sorted(scans, key=lambda s: (not s.management, s.account.name.lower(), s.account.account_id))
+    summaries = [summarize(scan) for scan in ordered]
     status = PARTIAL if any(a.status in (PARTIAL, FAILED) for a in summaries) else COMPLETE
     return OrganizationResult(organization_id, management.result.account_id, status, summaries, list(scans))
 

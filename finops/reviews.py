@@ -282,54 +282,161 @@ def heartbeat(db: sqlite_utils.Database, review_id: str, progress: int | None = 
 def store_result(
     db: sqlite_utils.Database, review_id: str, result: ScanResult, retention_days: int | None = None,
 ) -> str:
-    """Write inventory, coverage and findings, and finish the review, in one transaction.
+    """Write one account's scan and finish the review, in one transaction (``finops-pack scan``,
+    and any caller that holds a whole single-account result).
 
     With ``retention_days``, the report is kept that many days from now (the report email says
     until when), never less than the review already had.
     """
-    status = PARTIAL if result.partial else COMPLETE
+    from finops.organization import AccountScan, OrgAccount, summarize
+
+    review = get_review(db, review_id)
+    scan = AccountScan(OrgAccount(result.account_id, "", "ACTIVE"), review["role_arn"] or "", management=True,
+                       result=result)
     with atomic(db):
         _clear_results(db, review_id, keep_steps=True)
+        _insert_account(db, review_id, account_row(summarize(scan), scan.role_arn), result, with_costs=True)
+        status = _finish(db, review_id, retention_days)
+    return status
+
+
+def account_row(summary: Any, role_arn: str, **extra: Any) -> dict[str, Any]:
+    """A ``review_accounts`` row from ``finops.organization.AccountSummary``."""
+    return {
+        "account_id": summary.account_id, "name": summary.name, "state": summary.state,
+        "management": int(summary.management), "role_arn": role_arn, "status": summary.status,
+        "reason": summary.reason, "monthly_savings_micros": to_micros(summary.monthly_savings),
+        "commitment_monthly_savings_micros": to_micros(summary.commitment_monthly_savings),
+        "findings": summary.findings, "reads": summary.reads, "reads_ok": summary.reads_ok,
+        "finished_at": iso(utcnow()), **extra,
+    }
+
+
+def store_account(
+    db: sqlite_utils.Database, review_id: str, attempt: int, row: dict[str, Any], result: ScanResult | None,
+    *, with_costs: bool,
+) -> bool:
+    """One account's outcome (its row, and its scan when it was read), in one transaction.
+
+    Storing the same account again replaces it (a store retried after a crash). ``with_costs``:
+    this account's scan read the review's cost sources (the management account, or the one
+    account of a single-account review). False, and nothing written, when this attempt of the
+    review is no longer running (failed meanwhile, or a newer attempt).
+    """
+    with atomic(db):
+        if not _is_running(db, review_id, attempt):
+            return False
+        for table in ("coverage", "inventory", "findings"):
+            db.execute(f"delete from {table} where review_id = ? and account_id = ?",  # noqa: S608 - fixed names
+                       [review_id, row["account_id"]])
+        if with_costs:
+            for table in (*COST_TABLES, "check_runs"):
+                db.execute(f"delete from {table} where review_id = ?", [review_id])  # noqa: S608 - fixed names
+        _insert_account(db, review_id, row, result, with_costs=with_costs)
+        db.execute("update reviews set heartbeat_at = ? where id = ?", [iso(utcnow()), review_id])
+    return True
+
+
+def account_rows(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
+    """The per-account table: the management account first, then by name and id."""
+    return list(db.query(
+        "select * from review_accounts where review_id = ? order by management desc, lower(name), account_id",
+        [review_id],
+    ))
+
+
+def finish_review(db: sqlite_utils.Database, review_id: str, attempt: int, retention_days: int | None = None) -> str:
+    """Finish a review from its stored accounts: complete, partial (some account or read missing),
+    or failed when the account the review depends on (the management account, or the single
+    account) could not be read. Returns the status, or "" when this attempt is no longer running."""
+    with atomic(db):
+        if not _is_running(db, review_id, attempt):
+            return ""
+        accounts = account_rows(db, review_id)
+        main = next((a for a in accounts if a["management"]), None)
+        if main is None or main["status"] == FAILED:
+            error = FinopsError(main["reason"] if main else "no account was stored",
+                                customer_message=(main["reason"] if main else
+                                                  "The scan ended without reading any account. Run the review again."))
+            error.code = (main or {}).get("error_code") or "scan_failed"
+            fail(db, review_id, error, attempt=attempt)
+            return FAILED
+        return _finish(db, review_id, retention_days)
+
+
+def _finish(db: sqlite_utils.Database, review_id: str, retention_days: int | None) -> str:
+    accounts = account_rows(db, review_id)
+    main = next(a for a in accounts if a["management"])
+    status = PARTIAL if any(a["status"] in (PARTIAL, FAILED) for a in accounts) else COMPLETE
+    regions = sorted({r for a in accounts for r in json.loads(a["regions"] or "[]")})
+    finished = utcnow()
+    db.execute(
+        "update reviews set status = ?, account_id = ?, regions = ?, progress = 100, finished_at = ?, "
+        "heartbeat_at = ? where id = ?",
+        [status, main["account_id"], json.dumps(regions), iso(finished), iso(finished), review_id],
+    )
+    if retention_days:
+        db.execute("update reviews set expires_at = max(expires_at, ?) where id = ?",
+                   [iso(finished + timedelta(days=retention_days)), review_id])
+    gaps = db.execute(
+        "select count(*) from coverage where review_id = ? and status != 'ok' and source not like ?",
+        [review_id, CHECK_SOURCE_PREFIX + "%"],
+    ).fetchone()[0]
+    missing = [a for a in accounts if a["status"] == FAILED]
+    add_step(
+        db, review_id,
+        "Report ready"
+        + (f", with {gaps} part(s) that could not be read (listed in the report)" if gaps else "")
+        + (f"; {len(missing)} account(s) could not be read (named in the report)" if missing else ""),
+    )
+    return status
+
+
+def _is_running(db: sqlite_utils.Database, review_id: str, attempt: int) -> bool:
+    row = db.execute("select status, attempt from reviews where id = ?", [review_id]).fetchone()
+    return row is not None and row[0] == RUNNING and row[1] == attempt
+
+
+COST_TABLES = ("spend_monthly", "spend_daily", "resource_costs", "cost_recommendations", "cost_summary")
+
+
+def _insert_account(db: sqlite_utils.Database, review_id: str, row: dict[str, Any], result: ScanResult | None,
+                    *, with_costs: bool) -> None:
+    account_id = row["account_id"]
+    if result is not None:
+        row = {**row, "regions": json.dumps(result.regions),
+               "api_calls": sum(c.api_calls for c in result.coverage)}
         db["coverage"].insert_all(
             {
-                "review_id": review_id, "source": c.source, "region": c.region, "status": c.status,
-                "api_calls": c.api_calls, "retries": c.retries, "detail": c.detail,
+                "review_id": review_id, "account_id": account_id, "source": c.source, "region": c.region,
+                "status": c.status, "api_calls": c.api_calls, "retries": c.retries, "detail": c.detail,
             }
             for c in result.coverage
         )
         db["inventory"].insert_all(
-            {
-                "review_id": review_id, "uid": i.uid, "collector": i.collector,
-                "resource_type": i.resource_type, "account_id": i.account_id, "region": i.region,
-                "resource_id": i.resource_id, "arn": i.arn, "data": json.dumps(i.data, sort_keys=True),
-            }
-            for i in result.inventory
+            (
+                {
+                    "review_id": review_id, "uid": i.uid, "collector": i.collector,
+                    "resource_type": i.resource_type, "account_id": i.account_id, "region": i.region,
+                    "resource_id": i.resource_id, "arn": i.arn, "data": json.dumps(i.data, sort_keys=True),
+                }
+                for i in result.inventory
+            ),
+            replace=True,
         )
-        db["findings"].insert_all(finding_row(review_id, f) for f in [*result.findings, *result.commitments])
-        checks = result.checks
-        db["check_runs"].insert({
-            "review_id": review_id, "evaluated_at": checks.evaluated_at, "thresholds": json.dumps(checks.thresholds),
-            "checks": json.dumps(checks.checks, sort_keys=True),
-            "catalogue_generated_at": checks.catalogue_generated_at,
-            "catalogue_generator": checks.catalogue_generator,
-            "catalogue_sources": json.dumps(checks.catalogue_sources),
-        })
-        _store_costs(db, review_id, result)
-        finished = utcnow()
-        db.execute(
-            "update reviews set status = ?, account_id = ?, regions = ?, progress = 100, finished_at = ?, "
-            "heartbeat_at = ? where id = ?",
-            [status, result.account_id, json.dumps(result.regions), iso(finished), iso(finished), review_id],
-        )
-        if retention_days:
-            db.execute("update reviews set expires_at = max(expires_at, ?) where id = ?",
-                       [iso(finished + timedelta(days=retention_days)), review_id])
-        gaps = sum(1 for c in result.coverage if c.status != "ok" and not c.source.startswith(CHECK_SOURCE_PREFIX))
-        add_step(
-            db, review_id,
-            "Report ready" + (f", with {gaps} part(s) that could not be read (listed in the report)" if gaps else ""),
-        )
-    return status
+        db["findings"].insert_all((finding_row(review_id, f) for f in [*result.findings, *result.commitments]),
+                                  replace=True)
+        if with_costs:
+            checks = result.checks
+            db["check_runs"].insert({
+                "review_id": review_id, "evaluated_at": checks.evaluated_at,
+                "thresholds": json.dumps(checks.thresholds), "checks": json.dumps(checks.checks, sort_keys=True),
+                "catalogue_generated_at": checks.catalogue_generated_at,
+                "catalogue_generator": checks.catalogue_generator,
+                "catalogue_sources": json.dumps(checks.catalogue_sources),
+            })
+            _store_costs(db, review_id, result)
+    db["review_accounts"].upsert({"review_id": review_id, **row}, pk=("review_id", "account_id"), alter=False)
 
 
 def _optional_micros(amount: Decimal | None) -> int | None:
