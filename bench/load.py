@@ -221,7 +221,7 @@ def main() -> int:
                                        f"127.0.0.1:{web_port}", "--log-level", "warning", "app:app"],
                                       cwd=ROOT, env=env))
         for _ in range(2):
-            procs.append(subprocess.Popen([sys.executable, "-m", "finops.cli", "worker"], cwd=ROOT, env=env,
+            procs.append(subprocess.Popen([sys.executable, "-m", "finops.cli", "worker", "--store"], cwd=ROOT, env=env,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         wait_for(base + "/healthz")
 

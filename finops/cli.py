@@ -35,11 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("serve", help="run the web app (with embedded Redis and worker unless FINOPS_REDIS_URL is set)")
-    worker = sub.add_parser("worker", help="run an RQ worker against FINOPS_REDIS_URL")
+    worker = sub.add_parser(
+        "worker", help="run an RQ worker against FINOPS_REDIS_URL: a scan worker (any host, no database), "
+                       "or with --store the worker where the database is")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     worker.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # embedded: stop when serve dies
-    worker.add_argument("--quick-only", action="store_true",
-                        help="take only Test connection and email jobs (never a scan)")
+    worker.add_argument("--store", action="store_true",
+                        help="also store results, send emails and run Test connection (needs FINOPS_DB_PATH)")
+    worker.add_argument("--no-scan", action="store_true",
+                        help="with --store: take no scan job (results, emails and Test connection only)")
     scan = sub.add_parser("scan", help="scan one account now, without web or Redis")
     scan.add_argument("--role-arn", required=True)
     scan.add_argument("--external-id", required=True)
@@ -105,14 +109,17 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from finops.worker import ReviewWorker
 
     handle_stop_signals()  # until RQ's own handlers (ReviewWorker's) take over in work()
-    settings = settings.with_secret_key()  # the mail job derives the report link from it
+    if args.no_scan and not args.store:
+        raise SystemExit("finops-pack worker: --no-scan needs --store (a worker that takes nothing would idle)")
     connection = redis_connection(settings)
-    _requeue_lost_reviews(settings)
-    worker = ReviewWorker(worker_queue_names(settings, args.quick_only), connection=connection, settings=settings,
-                          serializer=SERIALIZER)
+    if args.store:
+        settings = settings.with_secret_key()  # the mail job derives the report link from it
+        _requeue_lost_reviews(settings)
+    worker = ReviewWorker(worker_queue_names(settings, store=args.store, scan=not args.no_scan),
+                          connection=connection, settings=settings, store=args.store, serializer=SERIALIZER)
     if args.parent_pid:
         watch_parent(args.parent_pid, worker.on_parent_death)
-    if not args.burst and not args.quick_only:
+    if args.store and not args.burst and not args.no_scan:
         maintenance.start(settings, connection)  # retention and email retries, in the product itself
     try:
         worker.work(burst=args.burst, with_scheduler=False, logging_level=settings.log_level)
@@ -340,10 +347,10 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
             settings = replace(settings, redis_url=redis.url)
             _interrupt_orphaned_scans(settings)
             _requeue_lost_reviews(settings)
-            supervisor = WorkerSupervisor({"FINOPS_REDIS_URL": redis.url})
+            supervisor = WorkerSupervisor({"FINOPS_REDIS_URL": redis.url}, args=("--store",))
             supervisor.start()
-            quick = WorkerSupervisor({"FINOPS_REDIS_URL": redis.url}, args=("--quick-only",))
-            quick.start()  # Test connection never waits behind a scan
+            quick = WorkerSupervisor({"FINOPS_REDIS_URL": redis.url}, args=("--store", "--no-scan"))
+            quick.start()  # Test connection and stores never wait behind a scan
             log.info("embedded mode: redis=%s worker pid=%s", redis.url,
                      supervisor.process.pid if supervisor.process else None)
         else:
@@ -369,8 +376,10 @@ def _interrupt_orphaned_scans(settings: Settings) -> None:
     from finops import reviews
     from finops.db import connect
     from finops.errors import ScanInterrupted
+    from finops.queue import review_jobs_alive
 
-    for review_id in reviews.interrupt_running(connect(settings.db_path), ScanInterrupted("no embedded worker")):
+    for review_id in reviews.interrupt_running(connect(settings.db_path), ScanInterrupted("no embedded worker"),
+                                              alive=lambda review: review_jobs_alive(settings, review)):
         log.warning("review=%s state=failed code=scan_interrupted reason=embedded-worker-gone", review_id[:6])
 
 

@@ -60,6 +60,7 @@ class Settings:
     queue_name: str = "finops-reviews"
     scan_concurrency: int = 16
     org_account_concurrency: int = 4  # member accounts of an organization review scanned at once
+    scan_retries: int = 2  # times an account's scan job runs again after its worker was lost
     scan_timeout: int = 1800
     heartbeat_timeout: int = 45
     shutdown_grace: int = 5
@@ -98,6 +99,7 @@ class Settings:
             queue_name=env.get("FINOPS_QUEUE") or "finops-reviews",
             scan_concurrency=_int(env, "FINOPS_SCAN_CONCURRENCY", 16, minimum=1),
             org_account_concurrency=_int(env, "FINOPS_ORG_ACCOUNT_CONCURRENCY", 4, minimum=1),
+            scan_retries=_int(env, "FINOPS_SCAN_RETRIES", 2, minimum=0),
             scan_timeout=_int(env, "FINOPS_SCAN_TIMEOUT", 1800, minimum=60),
             heartbeat_timeout=_int(env, "FINOPS_HEARTBEAT_TIMEOUT", 45, minimum=2),
             shutdown_grace=_int(env, "FINOPS_SHUTDOWN_GRACE", 5),

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
+from typing import Any
 
 import sqlite_utils
 from redis import Redis
-from rq import Callback, Queue
+from rq import Callback, Queue, Retry
 from rq.exceptions import DeserializationError
-from rq.job import Job, JobStatus
+from rq.job import Dependency, Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from finops.config import Settings
@@ -28,7 +30,17 @@ FAILURE_CALLBACK = "jobs.review.on_review_job_failed"
 CONNECTION_JOB = "jobs.connection.run_connection_check"
 CONNECTION_FAILURE_CALLBACK = "jobs.connection.on_connection_check_failed"
 MAIL_JOB = "jobs.mail.send_outbox_message"
-JOB_FUNCTIONS = frozenset({JOB_FUNCTION, CONNECTION_JOB, MAIL_JOB})  # what a worker will run
+SCAN_JOB = "jobs.scan.scan_account"
+STORE_JOB = "jobs.store.store_account_job"
+FINISH_JOB = "jobs.store.finish_review_job"
+PROGRESS_JOB = "jobs.store.store_progress"
+JOB_FUNCTIONS = frozenset({  # what a worker will run
+    JOB_FUNCTION, CONNECTION_JOB, MAIL_JOB, SCAN_JOB, STORE_JOB, FINISH_JOB, PROGRESS_JOB,
+})
+SCAN_JOBS = frozenset({SCAN_JOB})  # the only jobs a worker without the database runs
+# Tries after the first of a store job SQLite refused (each waits FINOPS_DB_BUSY_TIMEOUT for a busy
+# database), or whose worker died. At once: a delay would need RQ's scheduler, one more process.
+STORE_RETRIES = 5
 JOB_CALLBACKS = frozenset({FAILURE_CALLBACK, CONNECTION_FAILURE_CALLBACK})
 SERIALIZER = JSONSerializer
 CLAIM_GRACE_SECONDS = 2  # a worker marks a job started within this of popping it
@@ -42,7 +54,19 @@ def redis_connection(settings: Settings) -> Redis:
 
 
 def review_queue(settings: Settings, connection: Redis | None = None) -> Queue:
+    """The store queue: review claims, stores, finishes, progress. Only a worker with the database
+    (``serve``'s, or ``worker --store``) takes them."""
+    return Queue(store_queue_name(settings), connection=connection or redis_connection(settings),
+                 serializer=SERIALIZER)
+
+
+def scan_queue(settings: Settings, connection: Redis | None = None) -> Queue:
+    """One job per account to scan; any worker with Redis and the scanner's AWS identity takes them."""
     return Queue(settings.queue_name, connection=connection or redis_connection(settings), serializer=SERIALIZER)
+
+
+def store_queue_name(settings: Settings) -> str:
+    return f"{settings.queue_name}-store"
 
 
 def trusted_job(job: Job) -> bool:
@@ -121,7 +145,37 @@ def requeue_lost_reviews(settings: Settings, db: sqlite_utils.Database, connecti
             continue  # started (or cancelled) meanwhile
         enqueue_review(settings, review_id, attempt_of(jid), connection=queue.connection)
         requeued.append(review_id)
-    return requeued
+    return requeued + resume_running_reviews(settings, db, queue.connection)
+
+
+RESUME_AFTER_SECONDS = 10  # a claimed review has its jobs in Redis within milliseconds
+
+
+def resume_running_reviews(settings: Settings, db: sqlite_utils.Database, connection: Redis) -> list[str]:
+    """Queue again the first account of every running review Redis holds no live job of (a Redis
+    that restarted empty: at most a scan that finished into it, with no store job after it): its
+    scan starts again, what was stored is replaced, and the review completes instead of waiting
+    for a job that no longer exists."""
+    from finops import reviews
+
+    def jobless() -> list[dict]:  # no job of the attempt that can still run: none queued, deferred or running
+        return [review for review in reviews.running(db, older_than=RESUME_AFTER_SECONDS)
+                if not any(job.get_status(refresh=False) in (*HELD, JobStatus.QUEUED)
+                           for job in review_jobs(settings, review, connection))]
+
+    candidates = jobless()
+    if not candidates:
+        return []
+    time.sleep(CLAIM_GRACE_SECONDS)
+    again = {review["id"] for review in jobless()}
+    resumed = []
+    for review in candidates:
+        if review["id"] in again and reviews.is_running(db, review["id"], review["attempt"]):
+            enqueue_first_account(settings, review, connection)
+            reviews.add_step(db, review["id"], "The queue lost this review's jobs (it restarted); scanning again")
+            log.warning("review=%s state=resumed reason=running-but-no-job-in-redis", review["id"][:6])
+            resumed.append(review["id"])
+    return resumed
 
 
 def _held(queue: Queue, job: Job) -> bool:
@@ -158,9 +212,122 @@ def quick_queue(settings: Settings, connection: Redis | None = None) -> Queue:
     return Queue(quick_queue_name(settings), connection=reviews.connection, serializer=reviews.serializer)
 
 
-def worker_queue_names(settings: Settings, quick_only: bool = False) -> list[str]:
-    return [quick_queue_name(settings)] if quick_only else [quick_queue_name(settings), settings.queue_name]
+def worker_queue_names(settings: Settings, *, store: bool = True, scan: bool = True) -> list[str]:
+    """In the order a worker takes them: a person waiting (quick), results waiting (store), scans."""
+    names = [quick_queue_name(settings), store_queue_name(settings)] if store else []
+    return names + ([settings.queue_name] if scan else [])
 
+
+# -- the review's jobs after its claim (finops.pipeline draws the graph) ---------------------------
+def _scan_job_id(spec: dict[str, Any]) -> str:
+    return f"scan-{spec['review_id']}-{spec['attempt']}-{spec['account_id']}"
+
+
+def enqueue_account(settings: Settings, spec: dict[str, Any], *, external_id: str, thresholds: dict[str, Any],
+                    connection: Redis | None = None) -> Job:
+    """One account's scan job (any scan worker) and its store job (after the scan, however it
+    ended); returns the store job. Ids are deterministic: queuing an account twice queues it once."""
+    scans = scan_queue(settings, connection)
+    stores = review_queue(settings, scans.connection)
+    scan_id = _scan_job_id(spec)
+    store_id = f"store-{spec['review_id']}-{spec['attempt']}-{spec['account_id']}"
+    existing = stores.fetch_job(store_id)
+    if existing is not None:
+        return existing
+    scan = scans.fetch_job(scan_id) or scans.enqueue(
+        SCAN_JOB, {**spec, "external_id": external_id, "thresholds": thresholds}, job_id=scan_id,
+        job_timeout=settings.scan_timeout, result_ttl=3600, failure_ttl=7 * 24 * 3600,
+        retry=Retry(max=settings.scan_retries) if settings.scan_retries else None,
+        meta={"retries": settings.scan_retries},
+        description=f"scan account {spec['account_id']} of review {spec['review_id'][:6]}",
+    )
+    return stores.enqueue(
+        STORE_JOB, spec, job_id=store_id, depends_on=Dependency(jobs=[scan], allow_failure=True),
+        job_timeout=600, result_ttl=3600, failure_ttl=7 * 24 * 3600,
+        retry=Retry(max=STORE_RETRIES),
+        description=f"store account {spec['account_id']} of review {spec['review_id'][:6]}",
+    )
+
+
+def enqueue_finish(settings: Settings, review_id: str, attempt: int, after: list[Job],
+                   connection: Redis | None = None) -> Job:
+    stores = review_queue(settings, connection)
+    jid = finish_job_id(review_id, attempt)
+    existing = stores.fetch_job(jid)
+    if existing is not None:
+        return existing
+    return stores.enqueue(
+        FINISH_JOB, review_id, attempt, job_id=jid,
+        depends_on=Dependency(jobs=after, allow_failure=True) if after else None,
+        job_timeout=600, result_ttl=3600, failure_ttl=7 * 24 * 3600,
+        retry=Retry(max=STORE_RETRIES),
+        description=f"finish review {review_id[:6]} attempt {attempt}",
+    )
+
+
+def finish_job_id(review_id: str, attempt: int) -> str:
+    return f"finish-{review_id}-{attempt}"
+
+
+def enqueue_progress(settings: Settings, review_id: str, attempt: int, connection: Redis | None = None) -> None:
+    review_queue(settings, connection).enqueue(
+        PROGRESS_JOB, review_id, attempt, job_id=f"progress-{review_id}-{attempt}-{uuid.uuid4().hex[:12]}",
+        job_timeout=60, result_ttl=0, failure_ttl=3600, description=f"progress of review {review_id[:6]}",
+    )
+
+
+def review_jobs(settings: Settings, review: dict[str, Any], connection: Redis | None = None) -> list[Job]:
+    """Every job Redis holds for this attempt of the review (claim, scans, stores, finish, progress)."""
+    queue = review_queue(settings, connection)
+    ids = [key.decode().removeprefix("rq:job:")
+           for kind in ("review", "scan", "store", "finish")
+           for key in queue.connection.scan_iter(f"rq:job:{kind}-{review['id']}-{review['attempt']}*", count=1000)]
+    ids = [jid for jid in ids if jid.count("-") >= 2 and _attempt_matches(jid, review)]
+    return [job for job in Job.fetch_many(ids, connection=queue.connection, serializer=SERIALIZER) if job is not None]
+
+
+def _attempt_matches(jid: str, review: dict[str, Any]) -> bool:
+    """``scan-<id>-<n>-<account>`` or ``review-<id>-<n>``: review ids may contain "-"."""
+    rest = jid.split("-", 1)[1].removeprefix(f"{review['id']}-")
+    return rest.split("-", 1)[0] == str(review["attempt"])
+
+
+def review_jobs_alive(settings: Settings, review: dict[str, Any], connection: Redis | None = None) -> bool | None:
+    """Whether the review's attempt is still moving: a job of it waits in a queue (for a free
+    worker), or runs on a worker whose lease is current. A job whose worker died (its lease ran
+    out) does not count until a worker's maintenance queues it again; a job waiting for another
+    (deferred) does not count by itself. None when Redis cannot say."""
+    try:
+        connection = connection or redis_connection(settings)
+        jobs = review_jobs(settings, review, connection)
+        expired: set[str] = set()
+        for queue in (review_queue(settings, connection), scan_queue(settings, connection)):
+            expired.update(queue.started_job_registry.get_expired_job_ids())
+        for job in jobs:
+            status = job.get_status(refresh=False)
+            if status in (JobStatus.QUEUED, JobStatus.SCHEDULED) or (
+                    status == JobStatus.STARTED and job.id not in expired):
+                return True
+        return False
+    except Exception:  # noqa: BLE001 - Redis down or a review without a role: the heartbeat decides
+        return None
+
+
+def enqueue_first_account(settings: Settings, review: dict[str, Any], connection: Redis | None = None) -> None:
+    """The review's first account (its single account, or the organization's management account)
+    and, for a single account, the finish. Deterministic ids: safe to call again."""
+    import json
+
+    from finops.aws.arn import parse_role_arn
+
+    organization = review["scope"] == "organization"
+    store = enqueue_account(settings, {
+        "review_id": review["id"], "attempt": review["attempt"],
+        "account_id": parse_role_arn(review["role_arn"]).account_id, "name": "",
+        "kind": "management" if organization else "single", "role_arn": review["role_arn"],
+    }, external_id=review["external_id"], thresholds=json.loads(review["thresholds"] or "{}"), connection=connection)
+    if not organization:  # an organization's finish waits for its members: the management store queues it
+        enqueue_finish(settings, review["id"], review["attempt"], [store], connection)
 
 def enqueue_connection_check(settings: Settings, check_id: str, connection: Redis | None = None) -> None:
     quick_queue(settings, connection).enqueue(

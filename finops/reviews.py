@@ -26,10 +26,12 @@ from finops.errors import (
     ExternalIdMismatch,
     FinopsError,
     QueueUnavailable,
+    ReadOnlyViolation,
     ReviewDeleted,
     ReviewExpired,
     ReviewNotFound,
     ReviewStateError,
+    StorageError,
     WorkerLost,
 )
 from finops.models import (
@@ -324,7 +326,7 @@ def store_account(
     review is no longer running (failed meanwhile, or a newer attempt).
     """
     with atomic(db):
-        if not _is_running(db, review_id, attempt):
+        if not is_running(db, review_id, attempt):
             return False
         for table in ("coverage", "inventory", "findings"):
             db.execute(f"delete from {table} where review_id = ? and account_id = ?",  # noqa: S608 - fixed names
@@ -350,15 +352,22 @@ def finish_review(db: sqlite_utils.Database, review_id: str, attempt: int, reten
     or failed when the account the review depends on (the management account, or the single
     account) could not be read. Returns the status, or "" when this attempt is no longer running."""
     with atomic(db):
-        if not _is_running(db, review_id, attempt):
+        if not is_running(db, review_id, attempt):
             return ""
+        db.execute(  # a member whose store job never ran to the end (its result could not be stored)
+            "update review_accounts set status = ?, reason = 'Account ' || account_id || "
+            "': its result could not be stored; the other accounts were. Run the review again.', "
+            "error_code = ? where review_id = ? and status = 'scanning'",
+            [FAILED, StorageError.code, review_id],
+        )
         accounts = account_rows(db, review_id)
         main = next((a for a in accounts if a["management"]), None)
-        if main is None or main["status"] == FAILED:
-            error = FinopsError(main["reason"] if main else "no account was stored",
-                                customer_message=(main["reason"] if main else
-                                                  "The scan ended without reading any account. Run the review again."))
-            error.code = (main or {}).get("error_code") or "scan_failed"
+        fatal = next((a for a in accounts if a["error_code"] == ReadOnlyViolation.code), None)
+        failed = fatal or (main if main is None or main["status"] == FAILED else None)
+        if main is None or failed is not None:
+            message = failed["reason"] if failed else WorkerLost.customer_message
+            error = FinopsError(message, customer_message=message)
+            error.code = (failed or {}).get("error_code") or WorkerLost.code
             fail(db, review_id, error, attempt=attempt)
             return FAILED
         return _finish(db, review_id, retention_days)
@@ -392,7 +401,22 @@ def _finish(db: sqlite_utils.Database, review_id: str, retention_days: int | Non
     return status
 
 
-def _is_running(db: sqlite_utils.Database, review_id: str, attempt: int) -> bool:
+def register_accounts(db: sqlite_utils.Database, review_id: str, attempt: int, organization_id: str,
+                      management_name: str, rows: list[dict[str, Any]]) -> bool:
+    """An organization's accounts as the management account listed them: the members' rows
+    (``scanning``, or ``skipped`` with the sentence) before their scans start."""
+    with atomic(db):
+        if not is_running(db, review_id, attempt):
+            return False
+        db.execute("update reviews set organization_id = ? where id = ?", [organization_id, review_id])
+        db.execute("update review_accounts set name = ? where review_id = ? and management = 1",
+                   [management_name, review_id])
+        db["review_accounts"].upsert_all(({"review_id": review_id, **row} for row in rows),
+                                         pk=("review_id", "account_id"))
+    return True
+
+
+def is_running(db: sqlite_utils.Database, review_id: str, attempt: int) -> bool:
     row = db.execute("select status, attempt from reviews where id = ?", [review_id]).fetchone()
     return row is not None and row[0] == RUNNING and row[1] == attempt
 
@@ -545,20 +569,36 @@ def queued(db: sqlite_utils.Database) -> list[dict]:
     return list(db.query("select id, attempt from reviews where status = ? order by submitted_at", [QUEUED]))
 
 
-def interrupt_running(db: sqlite_utils.Database, error: FinopsError) -> list[str]:
-    """Fail every running review: for a start-up that knows no scanner of its own survived."""
-    running = [r["id"] for r in db.query("select id from reviews where status = ?", [RUNNING])]
-    for review_id in running:
+def running(db: sqlite_utils.Database, older_than: float = 0) -> list[dict]:
+    """Running reviews claimed at least ``older_than`` seconds ago."""
+    cutoff = iso(utcnow() - timedelta(seconds=older_than))
+    return list(db.query("select * from reviews where status = ? and started_at <= ?", [RUNNING, cutoff]))
+
+
+def interrupt_running(db: sqlite_utils.Database, error: FinopsError,
+                      alive: Callable[[dict], bool | None] | None = None) -> list[str]:
+    """Fail every running review whose jobs are not moving (``alive``; all of them without it):
+    for a start-up or a stop that knows no scanner of its own survived. A review whose scan
+    waits in the queue is not failed: it goes on when a worker takes it."""
+    stopped = [r["id"] for r in running(db) if not (alive is not None and alive(r))]
+    for review_id in stopped:
         fail(db, review_id, error)
-    return running
+    return stopped
 
 
-def reap_if_stale(db: sqlite_utils.Database, review: dict, settings: Settings, now: datetime | None = None) -> dict:
-    """A running review whose worker stopped sending heartbeats has failed: say so."""
+def reap_if_stale(db: sqlite_utils.Database, review: dict, settings: Settings, now: datetime | None = None,
+                  alive: Callable[[dict], bool | None] | None = None) -> dict:
+    """A running review whose worker stopped sending heartbeats has failed: say so.
+
+    ``alive`` (``finops.queue.review_jobs_alive``) asks the queue first: a review whose account
+    waits for a free scan worker sends no heartbeat, and is not lost while its jobs are queued.
+    """
     if review["status"] != RUNNING:
         return review
     beat = parse_iso(review["heartbeat_at"]) or parse_iso(review["started_at"])
     if beat and (now or utcnow()) - beat > timedelta(seconds=settings.heartbeat_timeout):
+        if alive is not None and alive(review):
+            return review
         fail(db, review["id"], WorkerLost(f"no heartbeat since {review['heartbeat_at']}"))
         return get_review(db, review["id"])
     return review

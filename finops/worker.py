@@ -31,12 +31,14 @@ from finops.config import Settings
 from finops.db import connect
 from finops.errors import FinopsError, ScanInterrupted, WorkerLost
 from finops.lifecycle import die_with_parent, die_with_parent_ready
-from finops.queue import attempt_of, refuse_job, requeue_lost_reviews, trusted_job
+from finops.queue import SCAN_JOBS, attempt_of, refuse_job, requeue_lost_reviews, trusted_job
 
 log = logging.getLogger(__name__)
 
 
 LOST_REVIEWS_CHECK_SECONDS = 15
+JOB_MONITORING_SECONDS = 5  # the worker renews its running job's lease this often
+ABANDONED_AFTER_SECONDS = 15  # a lease not renewed for this long more: the worker is gone, the job runs again
 
 
 def before_fork() -> None:
@@ -54,12 +56,19 @@ def before_fork() -> None:
 
 
 class ReviewWorker(Worker):
-    def __init__(self, *args: Any, settings: Settings, **kwargs: Any):
+    """``store``: this worker has the database (``serve``'s, ``worker --store``). Without it, a
+    scan worker: it takes scan jobs only and never opens SQLite, on any host."""
+
+    def __init__(self, *args: Any, settings: Settings, store: bool = True, **kwargs: Any):
         # RQ's maintenance (between jobs, and on every reconnection to Redis) also queues again the
         # reviews SQLite says are queued but Redis lost: a Redis that restarted empty loses nothing.
+        # Every worker's maintenance also runs again the jobs of a worker that died (RQ's
+        # abandoned jobs): after ABANDONED_AFTER_SECONDS, not RQ's default of a minute and a half.
         kwargs.setdefault("maintenance_interval", LOST_REVIEWS_CHECK_SECONDS)
+        kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_SECONDS)
         super().__init__(*args, **kwargs)
         self.settings = settings
+        self.store = store
         self._worker_pid = os.getpid()
         die_with_parent_ready()
         self._current_job: Job | None = None
@@ -73,8 +82,21 @@ class ReviewWorker(Worker):
             timeout = min(timeout, LOST_REVIEWS_CHECK_SECONDS)
         return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
 
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        return min(super().get_heartbeat_ttl(job, working_time), self.job_monitoring_interval + ABANDONED_AFTER_SECONDS)
+
+    def maintain_heartbeats(self, job: Job, execution: Any) -> None:
+        """A lease renewal that Redis refuses (it restarts) is skipped, not fatal: the work-horse's
+        scan goes on, and the next renewal, every JOB_MONITORING_SECONDS, reaches the new Redis."""
+        try:
+            super().maintain_heartbeats(job, execution)
+        except RedisError as error:
+            log.warning("job=%s state=lease-not-renewed error=%s", job.id[:24], type(error).__name__)
+
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
+        if not self.store:
+            return  # no database here: the store worker's maintenance looks for lost reviews
         try:
             requeued = requeue_lost_reviews(self.settings, connect(self.settings.db_path), self.connection)
         except (RedisError, sqlite3.Error, FinopsError) as error:  # next time, then
@@ -88,22 +110,30 @@ class ReviewWorker(Worker):
         if not trusted_job(job):  # not ours: never imported, never called, not even its callbacks
             refuse_job(job, "not a FinOps Pack job (function, callback or payload)")
             return
+        if not self.store and job.func_name not in SCAN_JOBS:  # a queue name misconfigured: leave it to a store worker
+            log.error("job=%s state=returned reason=needs-the-database", job.id[:24])
+            queue.enqueue_job(job)
+            return
         self._current_job = job
         before_fork()
         try:
             super().execute_job(job, queue)
+        except RedisError as error:  # Redis went away while RQ recorded the job: the worker lives on
+            # (RQ reconnects when it next dequeues); a job whose record was lost is run again by the
+            # maintenance (abandoned jobs, lost reviews).
+            log.warning("job=%s state=not-recorded error=%s", job.id[:24], type(error).__name__)
         finally:
             self._current_job = None
             if self._interrupted_job_id == job.id:
                 self._interrupted_job_id = None
-                mark_interrupted(self.settings, job)
+                mark_interrupted(self.settings, job, self.store)
 
     def handle_work_horse_killed(self, job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
         """The work-horse died under its scan (the OOM killer, a SIGKILL): RQ records the job as
         failed but runs no failure callback for it, so the review is failed here, at once, with
         the sentence the heartbeat reaper would give a minute later."""
-        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
-        if self._interrupted_job_id != job.id:  # not our own stop: that one says "interrupted"
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)  # a scan or store job: RQ runs it again
+        if self._interrupted_job_id != job.id and job.id.startswith("review-"):  # not our own stop
             fail_lost(self.settings, job, f"work-horse died: waitpid returned {ret_val}")
 
     def setup_work_horse_signals(self) -> None:
@@ -118,7 +148,10 @@ class ReviewWorker(Worker):
             return None
         log.warning("job=%s state=interrupted reason=worker-stopping", job.id[:16])
         self._interrupted_job_id = job.id
-        self._stopped_job_id = job.id  # RQ records the job as stopped, not as a failure to retry
+        if self.store:  # RQ records the job as stopped, and its review says it was interrupted
+            self._stopped_job_id = job.id
+        # A scan worker cannot write the review: its account's job fails, and RQ runs it again on
+        # another worker (``FINOPS_SCAN_RETRIES``).
         self.kill_horse()
         return job
 
@@ -155,7 +188,7 @@ class ReviewWorker(Worker):
         """The embedded server that started us is gone (and its Redis with it): stop at once."""
         job = self.interrupt_current_job()
         if job is not None:
-            mark_interrupted(self.settings, job)
+            mark_interrupted(self.settings, job, self.store)
         os._exit(0)
 
 
@@ -164,10 +197,10 @@ def fail_lost(settings: Settings, job: Job, detail: str) -> None:
     reviews.fail(connect(settings.db_path), job.args[0], WorkerLost(detail), attempt=attempt_of(job.id))
 
 
-def mark_interrupted(settings: Settings, job: Job) -> None:
+def mark_interrupted(settings: Settings, job: Job, store: bool = True) -> None:
     """Fail the job's review, if this attempt is still running, with a sentence to act on."""
-    if not job.id.startswith("review-"):
+    if not store or not job.id.startswith(("review-", "scan-")):
         return  # a Test connection or an email: its own failure callback or the outbox says so
-    review_id = job.args[0]
-    reviews.fail(connect(settings.db_path), review_id, ScanInterrupted(f"job {job.id} stopped"),
-                 attempt=attempt_of(job.id))
+    spec = job.args[0]
+    review_id, attempt = (spec["review_id"], spec["attempt"]) if isinstance(spec, dict) else (spec, attempt_of(job.id))
+    reviews.fail(connect(settings.db_path), review_id, ScanInterrupted(f"job {job.id} stopped"), attempt=attempt)

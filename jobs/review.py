@@ -1,30 +1,27 @@
-"""The review job: claim the review, scan, store, and keep a heartbeat while doing it.
+"""The review job: claim the review and queue its first account. It runs where the database is.
 
-Progress lines and heartbeats are best effort: a database busy (or full) for a moment must not
-stop a scan whose result can still be stored. Storing is one transaction: if SQLite refuses it
-(busy past ``FINOPS_DB_BUSY_TIMEOUT``, disk full) nothing of it is kept and the review fails with
-the sentence of ``StorageBusy`` / ``StorageFull``.
+The scan itself runs in scan jobs on any worker (``jobs.scan``), and only store jobs write its
+results (``jobs.store``); ``finops.pipeline`` draws the whole graph. A single-account review is
+one account's scan, store and finish; an organization review starts with its management account,
+whose store job queues the members.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
-import threading
 from collections.abc import Callable
 from typing import Any
+
+from redis.exceptions import RedisError
 
 from finops import reviews
 from finops.config import Settings
 from finops.db import connect
 from finops.errors import FinopsError, WorkerLost
-from finops.queue import attempt_of
-from finops.scan import run_scan
+from finops.queue import attempt_of, enqueue_first_account
 
 log = logging.getLogger(__name__)
-
-HEARTBEAT_SECONDS = 3
 
 
 def run_review_job(review_id: str) -> str:
@@ -34,33 +31,24 @@ def run_review_job(review_id: str) -> str:
     if review is None:
         log.info("review=%s state=skipped reason=not-queued", review_id[:6])
         return "skipped"
-    log.info("review=%s state=running attempt=%s", review_id[:6], review["attempt"])
-    stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(settings, review_id, stop), daemon=True)
-    beat.start()
+    attempt = review["attempt"]
+    log.info("review=%s state=running attempt=%s scope=%s", review_id[:6], attempt, review["scope"])
+    reviews.add_step(db, review_id, "Scanning the management account first: it lists the organization's accounts"
+                     if review["scope"] == "organization" else "Waiting for a scan worker to take the account")
     try:
-        result = run_scan(
-            review["role_arn"],
-            review["external_id"],
-            settings,
-            threshold_overrides=json.loads(review["thresholds"] or "{}"),
-            on_step=best_effort(review_id, lambda message: reviews.add_step(db, review_id, message)),
-            on_progress=best_effort(review_id, lambda pct: reviews.heartbeat(db, review_id, pct)),
-        )
-        status = reviews.store_result(db, review_id, result, retention_days=settings.retention_days)
+        enqueue_first_account(settings, review)
     except FinopsError as error:
-        log.warning("review=%s state=failed code=%s", review_id[:6], error.code)
         _fail(db, review_id, error)
         return "failed"
-    except Exception:
-        log.exception("review=%s state=failed code=internal", review_id[:6])
-        _fail(db, review_id, FinopsError("internal error"))
+    except RedisError as error:  # the review stays running: the store worker's maintenance queues it again
+        log.warning("review=%s state=enqueue-failed error=%s (resumed once Redis answers)", review_id[:6],
+                    type(error).__name__)
+        return "enqueue-failed"
+    except Exception as error:
+        log.exception("review=%s state=failed code=enqueue error=%s", review_id[:6], type(error).__name__)
+        _fail(db, review_id, WorkerLost(f"could not queue the scan: {type(error).__name__}"))
         return "failed"
-    finally:
-        stop.set()
-    log.info("review=%s state=%s findings=%d", review_id[:6], status, len(result.findings))
-    send_report_email(settings, db, review_id)
-    return status
+    return "queued-scan"
 
 
 def send_report_email(settings: Settings, db: Any, review_id: str) -> None:
@@ -95,13 +83,6 @@ def _fail(db: Any, review_id: str, error: FinopsError) -> None:
     except (FinopsError, sqlite3.Error) as second:  # the database refuses even that: the heartbeat
         # stops, and the review is failed as lost once FINOPS_HEARTBEAT_TIMEOUT has passed
         log.error("review=%s state=fail-not-saved code=%s error=%s", review_id[:6], error.code, second)
-
-
-def _heartbeat(settings: Settings, review_id: str, stop: threading.Event) -> None:
-    db = connect(settings.db_path, busy_timeout=settings.db_busy_timeout)  # the scan thread holds the other
-    beat = best_effort(review_id, lambda _: reviews.heartbeat(db, review_id))
-    while not stop.wait(HEARTBEAT_SECONDS):
-        beat(None)
 
 
 def on_review_job_failed(job: Any, connection: Any, exc_type: Any, exc_value: Any, traceback: Any) -> None:

@@ -196,3 +196,18 @@ def wait_until_gone(procs: Iterable[Proc], timeout: float) -> list[Proc]:
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.05)
+
+
+def scan_job_started(settings: Any, review_id: str, account_id: str, attempt: int = 1) -> bool:
+    """Whether a worker runs the scan job of this account of the review (``finops.pipeline``)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    from finops.queue import SERIALIZER, redis_connection
+
+    try:
+        job = Job.fetch(f"scan-{review_id}-{attempt}-{account_id}", connection=redis_connection(settings),
+                        serializer=SERIALIZER)
+    except NoSuchJobError:
+        return False
+    return job.get_status() == "started"

@@ -36,7 +36,7 @@ def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def worker(settings) -> Iterator[subprocess.Popen]:  # type: ignore[no-untyped-def]
-    proc = subprocess.Popen([sys.executable, "-m", "finops.cli", "worker"], env=os.environ.copy(),
+    proc = subprocess.Popen([sys.executable, "-m", "finops.cli", "worker", "--store"], env=os.environ.copy(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     yield proc
     proc.terminate()  # RQ's warm shutdown: it waits for the scan in progress...

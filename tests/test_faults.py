@@ -303,10 +303,10 @@ def test_redis_down_at_submit_says_so_keeps_nothing_half_created_and_the_submit_
 
 
 def test_redis_restarted_mid_scan_loses_nothing_and_the_review_completes(settings, local_aws, customer, own_redis):
-    """Redis crashes and comes back empty while a worker scans. The scan needs no Redis (SQLite is the
-    truth): it finishes and is stored; the worker reconnects; a review queued before the crash, which
-    the empty Redis lost, is queued again from SQLite and scanned."""
-    from tests.helpers import connect_form, review_id_of, start_review
+    """Redis crashes and comes back empty while a worker scans. SQLite is the truth: the worker
+    reconnects, the running review whose jobs the empty Redis lost is resumed (its account scanned
+    again), and a review queued before the crash is queued again from SQLite; both complete."""
+    from tests.helpers import connect_form, review_id_of, scan_job_started, start_review
 
     client = create_app(replace(settings, redis_url=own_redis.url)).test_client()
     seed.seed_demo_waste(customer)
@@ -317,12 +317,12 @@ def test_redis_restarted_mid_scan_loses_nothing_and_the_review_completes(setting
         assert client.post(f"/reviews/{token}/scan", data=form).status_code == 303
     scanning, waiting = (review_id_of(client, token) for token in tokens)
     local_aws.set_faults(latency_ms=300)
-    worker = subprocess.Popen([sys.executable, "-m", "finops.cli", "worker"], env=os.environ.copy(),
+    worker = subprocess.Popen([sys.executable, "-m", "finops.cli", "worker", "--store"], env=os.environ.copy(),
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     db = connect(settings.db_path)
     try:
         deadline = time.monotonic() + 60
-        while reviews.get_review(db, scanning)["status"] != "running":
+        while not scan_job_started(replace(settings, redis_url=own_redis.url), scanning, seed.CUSTOMER_ACCOUNT):
             assert time.monotonic() < deadline, "the worker never started the scan"
             time.sleep(0.1)
         own_redis.stop()
@@ -359,8 +359,8 @@ def test_web_and_worker_writing_at_once_both_succeed(settings, local_aws, custom
     form = connect_form(client, token)
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
     client.post(f"/reviews/{token}/scan", data=form)
-    worker = subprocess.Popen([sys.executable, "-m", "finops.cli", "worker", "--burst"], env=os.environ.copy(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen([sys.executable, "-m", "finops.cli", "worker", "--store", "--burst"],
+                              env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     statuses: list[int] = []
     submits = 0
     try:
@@ -408,14 +408,19 @@ def test_a_database_busy_past_the_timeout_keeps_the_form_and_saves_nothing_half(
     assert client.post(f"/reviews/{token}/scan", data=form).status_code == 303  # once it is free
 
 
-# Runs the review job (what a worker does) in a process that cannot grow any file past a limit:
-# RLIMIT_FSIZE, inherited by no one else. Python ignores SIGXFSZ, so a write past the limit is
-# short (SQLite: "database or disk is full") or fails with EFBIG ("disk I/O error").
+# Runs the review's jobs (what a worker does: claim, scan, store, finish) in a process that cannot
+# grow any file past a limit: RLIMIT_FSIZE, inherited by its work-horses and no one else. Python
+# ignores SIGXFSZ, so a write past the limit is short (SQLite: "database or disk is full") or fails
+# with EFBIG ("disk I/O error").
 _FSIZE_JOB = """
 import resource, sys
-resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), int(sys.argv[2])))
-from jobs.review import run_review_job
-print(run_review_job(sys.argv[1]))
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1])))
+from rq import Worker
+from finops.config import Settings
+from finops.queue import SERIALIZER, redis_connection, worker_queue_names
+settings = Settings.from_env()
+Worker(worker_queue_names(settings), connection=redis_connection(settings), serializer=SERIALIZER).work(
+    burst=True, with_scheduler=False)
 """
 
 
@@ -438,14 +443,14 @@ def test_a_full_disk_fails_the_review_with_a_sentence_and_leaves_a_sound_databas
     review_id = review_id_of(client, token)
     form = connect_form(client, token)
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
-    client.post(f"/reviews/{token}/scan", data=form)
-    review_queue(settings).empty()  # the job runs below, in the limited process
+    client.post(f"/reviews/{token}/scan", data=form)  # its jobs run below, in the limited process
     db_path = Path(settings.db_path)
     sizes = [p.stat().st_size for p in (db_path, db_path.with_name(db_path.name + "-wal")) if p.exists()]
     limit = max(sizes) + 1024 * 1024  # room for the scan's progress lines, not for its result
-    done = subprocess.run([sys.executable, "-c", _FSIZE_JOB, review_id, str(limit)], env=os.environ.copy(),
+    done = subprocess.run([sys.executable, "-c", _FSIZE_JOB, str(limit)], env=os.environ.copy(),
                           capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0 and done.stdout.strip().endswith("failed"), done.stderr[-3000:]
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr.count("state=store-retry code=storage_full") == 5, done.stderr[-5000:]  # tried 6 times
 
     db = connect(settings.db_path)
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"

@@ -75,7 +75,7 @@ def server(mail_settings, port) -> Iterator[str]:  # type: ignore[no-untyped-def
 
 @pytest.fixture
 def mail_worker(mail_settings) -> Iterator[subprocess.Popen]:  # type: ignore[no-untyped-def]
-    proc = subprocess.Popen([sys.executable, "-m", "finops.cli", "worker"], env=os.environ.copy(),
+    proc = subprocess.Popen([sys.executable, "-m", "finops.cli", "worker", "--store"], env=os.environ.copy(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     yield proc
     proc.terminate()

@@ -68,6 +68,7 @@ def test_govcloud_arn_is_refused_with_the_security_page_reason(client, settings)
 
 def test_worker_killed_mid_scan_fails_the_review_with_a_sentence(settings, local_aws, customer, monkeypatch):
     from finops.web import create_app
+    from tests.helpers import scan_job_started
 
     monkeypatch.setenv("FINOPS_HEARTBEAT_TIMEOUT", "4")
     settings = with_settings(settings, heartbeat_timeout=4)
@@ -81,15 +82,16 @@ def test_worker_killed_mid_scan_fails_the_review_with_a_sentence(settings, local
     client.post(f"/reviews/{token}/scan", data=form)
 
     worker = subprocess.Popen(
-        [sys.executable, "-m", "finops.cli", "worker"], env=os.environ.copy(), start_new_session=True,
+        [sys.executable, "-m", "finops.cli", "worker", "--store"], env=os.environ.copy(), start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     db = connect(settings.db_path)
     try:
         deadline = time.time() + 30
-        while reviews.get_review(db, review_id)["status"] != "running":
+        while not scan_job_started(settings, review_id, seed.CUSTOMER_ACCOUNT):
             assert time.time() < deadline, "the worker never started the scan"
             time.sleep(0.1)
+        time.sleep(1)
         # The worker and its work-horse (RQ puts the horse in its own session), as an OOM kill would.
         subprocess.run(["pkill", "-KILL", "-P", str(worker.pid)], check=False)
         os.killpg(worker.pid, signal.SIGKILL)

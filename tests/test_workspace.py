@@ -675,7 +675,7 @@ def test_the_worker_purges_expired_reviews_by_itself(settings, monkeypatch):
     redis_connection(settings).flushall()  # a new interval: a real worker process does it on its own
     again = reviews.create_review(db, settings)["id"]
     db.execute("update reviews set expires_at = '2000-01-01T00:00:00Z' where id = ?", [again])
-    worker = subprocess.Popen([sys.executable, "-m", "finops.cli", "worker"], env=os.environ.copy(),
+    worker = subprocess.Popen([sys.executable, "-m", "finops.cli", "worker", "--store"], env=os.environ.copy(),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30

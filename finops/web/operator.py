@@ -140,7 +140,7 @@ def create_invitation() -> Any:
 
 def _review(review_id: str) -> dict:
     """A live review (an expired one answers 410 here too, before any purge)."""
-    return reviews.reap_if_stale(db(), reviews.live_review(db(), review_id), settings())
+    return reviews.reap_if_stale(db(), reviews.live_review(db(), review_id), settings(), alive=_jobs_alive)
 
 
 @ops.get("/reviews/<review_id>")
@@ -293,3 +293,9 @@ def send_again(review_id: str) -> Any:
         except Exception:  # noqa: BLE001 - the outbox keeps it queued; the worker loop sends it
             flash("The job queue is unavailable: the email stays queued and is sent when it is back.", "error")
     return redirect(url_for("ops.review", review_id=review_id), code=303)
+
+
+def _jobs_alive(review: dict) -> bool | None:
+    from finops.queue import review_jobs_alive
+
+    return review_jobs_alive(settings(), review)

@@ -149,7 +149,7 @@ def create_review() -> Response:
 
 def _load(token: str) -> dict:
     """The review an invitation link opens, if it has not expired (ReviewExpired: 410)."""
-    return reviews.reap_if_stale(db(), reviews.get_by_invitation(db(), token), settings())
+    return reviews.reap_if_stale(db(), reviews.get_by_invitation(db(), token), settings(), alive=_jobs_alive)
 
 
 # The wizard's URL is /reviews/<invitation token>. Before invitations it was /reviews/<review id>:
@@ -402,3 +402,9 @@ def delete_report(token: str) -> str:
 
 def _csrf_failed() -> None:
     raise FinopsError("csrf", customer_message="Reload the page and try again.")
+
+
+def _jobs_alive(review: dict) -> bool | None:
+    from finops.queue import review_jobs_alive
+
+    return review_jobs_alive(settings(), review)
