@@ -292,25 +292,44 @@ def _attempt_matches(jid: str, review: dict[str, Any]) -> bool:
     return rest.split("-", 1)[0] == str(review["attempt"])
 
 
-def review_jobs_alive(settings: Settings, review: dict[str, Any], connection: Redis | None = None) -> bool | None:
+def review_jobs_alive(settings: Settings, review: dict[str, Any], connection: Redis | None = None, *,
+                      running_counts: bool = True) -> bool | None:
     """Whether the review's attempt is still moving: a job of it waits in a queue (for a free
     worker), or runs on a worker whose lease is current. A job whose worker died (its lease ran
     out) does not count until a worker's maintenance queues it again; a job waiting for another
-    (deferred) does not count by itself. None when Redis cannot say."""
+    (deferred) does not count by itself. ``running_counts=False``: only waiting jobs count (a
+    start-up that knows every worker that could run one is gone). None when Redis cannot say."""
     try:
         connection = connection or redis_connection(settings)
         jobs = review_jobs(settings, review, connection)
         expired: set[str] = set()
         for queue in (review_queue(settings, connection), scan_queue(settings, connection)):
             expired.update(queue.started_job_registry.get_expired_job_ids())
+        if not running_counts and any(job.id.startswith("scan-") and job.get_status(refresh=False) in (
+                JobStatus.STARTED, JobStatus.STOPPED) for job in jobs):
+            return False  # a scan was running when its worker went: interrupted, whatever waits after it
         for job in jobs:
             status = job.get_status(refresh=False)
             if status in (JobStatus.QUEUED, JobStatus.SCHEDULED) or (
-                    status == JobStatus.STARTED and job.id not in expired):
+                    running_counts and status == JobStatus.STARTED and job.id not in expired):
                 return True
         return False
     except Exception:  # noqa: BLE001 - Redis down or a review without a role: the heartbeat decides
         return None
+
+
+def drop_review_jobs(settings: Settings, review: dict[str, Any], connection: Redis | None = None) -> int:
+    """Delete every job of this attempt of the review that has not ended (a review just failed):
+    no worker runs a scan, a store or a finish for it later."""
+    dropped = 0
+    for job in review_jobs(settings, review, connection):
+        if job.get_status(refresh=False) not in (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED):
+            try:
+                job.delete(remove_from_queue=True)
+            except Exception:  # noqa: BLE001 - a record half written when its worker died: remove the key
+                job.connection.delete(job.key)
+            dropped += 1
+    return dropped
 
 
 def enqueue_first_account(settings: Settings, review: dict[str, Any], connection: Redis | None = None) -> None:

@@ -136,6 +136,12 @@ def _kill(pid: int) -> None:
         pass
 
 
+def scanning(tree: list[Proc]) -> bool:
+    """serve's scanning worker (not the one that takes no scan) has a work-horse: a scan runs."""
+    return any(p.pid == proc.ppid and "finops.cli worker" in p.cmdline and "--no-scan" not in p.cmdline
+               for proc in tree for p in tree)
+
+
 def kinds(tree: list[Proc]) -> set[str]:
     """What runs under serve: its redis-server, its worker, and the worker's work-horse if busy."""
     found = set()
@@ -182,7 +188,7 @@ def test_serve_sigterm_stops_in_order_and_a_queued_review_is_scanned_after_the_r
     lost, lost_role = prepare(serve, customer, "role-lost")
     local_aws.set_faults(latency_ms=SLOW_AWS_MS)
     submit(serve, interrupted, interrupted_role)
-    wait_for(lambda: status(serve, interrupted) == "running", 30, "the first scan to start")
+    wait_for(lambda: scanning(serve.tree()), 30, "the first scan to start")
     submit(serve, queued, queued_role)  # claimed by serve's store worker; its scan waits in Redis: the scanner is busy
     wait_for(lambda: status(serve, queued) == "running", 30, "the second review to be claimed")
     tree = serve.tree()
@@ -267,7 +273,7 @@ def test_serve_killed_takes_its_children_and_starts_again_after_any_crash(serve,
     running, role = prepare(serve, customer, "role-double-signal")
     local_aws.set_faults(latency_ms=SLOW_AWS_MS)
     submit(serve, running, role)
-    wait_for(lambda: status(serve, running) == "running", 30, "the scan to start")
+    wait_for(lambda: scanning(serve.tree()), 30, "the scan to start")
     tree = serve.tree()
     assert "work-horse" in kinds(tree)
     started = time.monotonic()
