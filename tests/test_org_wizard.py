@@ -4,6 +4,8 @@ reaching every member account of an organization in the local AWS."""
 
 from __future__ import annotations
 
+import html
+import json
 import re
 
 import pytest
@@ -12,8 +14,17 @@ from finops import iam_policy, review_scope, reviews
 from finops.db import connect
 from finops.errors import InvalidInput, ReviewStateError
 from finops.sandbox import seed
-from tests.helpers import app_settings, connect_form, csrf, review_id_of, start_review
-from tests.test_wizard import code_block, external_id_of, visible_text
+from finops.sandbox.organization import MemberSpec, seed_organization
+from tests.helpers import (
+    app_settings,
+    assume_role_calls,
+    connect_form,
+    csrf,
+    review_id_of,
+    run_quick_jobs,
+    start_review,
+)
+from tests.test_wizard import POLL_RE, code_block, external_id_of, visible_text
 
 
 def stored_scope(client, token: str) -> str:  # type: ignore[no-untyped-def]
@@ -135,3 +146,118 @@ def test_the_choice_needs_the_forms_csrf_token(client):
     token = start_review(client)
     response = client.post(f"/reviews/{token}/scope", data={"scope": "organization"})
     assert response.status_code == 400 and stored_scope(client, token) == "account"
+
+
+# -- Test connection for an organization ---------------------------------------------------------
+def organization_connection_test(client, token: str, role_arn: str) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+    """Click "Test connection" on an organization review: (data-code, the sentence, the whole answer fragment)."""
+    page = client.get(f"/reviews/{token}").get_data(as_text=True)
+    data = {"csrf_token": csrf(page), "role_arn": role_arn, "external_id": external_id_of(page)}
+    body = client.post(f"/reviews/{token}/test-connection", data=data, headers={"HX-Request": "true"}).get_data(
+        as_text=True)
+    poll = POLL_RE.search(body)
+    assert poll, body  # queued: a worker runs the test, never the web tier
+    run_quick_jobs(app_settings(client))
+    body = client.get(html.unescape(poll.group(1)), headers={"HX-Request": "true"}).get_data(as_text=True)
+    match = re.search(r'<p id="connection-message" class="connection-message result-(?:ok|bad)" '
+                      r'data-code="([a-z_]+)">(.*?)</p>', body, re.S)
+    assert match, body
+    return match.group(1), html.unescape(match.group(2)), body
+
+
+@pytest.fixture
+def organization_review(client, local_aws, customer):  # type: ignore[no-untyped-def]
+    """An organization review, its management role, and the local organization (6 members: 3 readable,
+    one trusting another External ID, one without the role, one suspended)."""
+    token = start_review(client)
+    choose(client, token, "organization")
+    external_id = external_id_of(client.get(f"/reviews/{token}").get_data(as_text=True))
+    role_arn = seed.create_scanner_role(customer, external_id)
+    org = seed_organization(customer, external_id)
+    local_aws.clear_requests()  # seeding assumed OrganizationAccountAccessRole in every member
+    return token, role_arn, external_id, org
+
+
+def test_organization_connection_counts_reachable_members_and_names_each_unreachable_one(
+        client, settings, local_aws, organization_review):
+    token, role_arn, external_id, org = organization_review
+    code, message, body = organization_connection_test(client, token, role_arn)
+
+    assert code == "members_unreachable"
+    assert message.startswith(f"Connected to management account {seed.CUSTOMER_ACCOUNT} of organization "
+                              f"{org.organization_id}: 3 of 5 member accounts reachable.")
+    assert "1 suspended or closing account is listed, not scanned." in message
+    fragment = visible_text(body)
+    assert "3 of 5 member account" in fragment
+    for name in ("Sandbox", "Legacy"):  # AWS answers alike for both: the sentence names each possibility
+        member = org.member(name)
+        item = re.search(rf'<li data-account="{member.account_id}" data-status="unreachable">(.*?)</li>', body, re.S)
+        assert item, body
+        sentence = html.unescape(item.group(1))
+        assert sentence.startswith(f"Account {member.account_id} ({name}): AWS refused")
+        assert f"arn:aws:iam::{member.account_id}:role/finops-pack-readonly" in sentence
+        assert "does not exist in this account" in sentence and "another External ID" in sentence
+    closed = org.member("Closed")
+    assert re.search(rf'<li data-account="{closed.account_id}" data-status="not_scanned">Account '
+                     rf'{closed.account_id} \(Closed\) is suspended \(closed in AWS Organizations\), so it was not '
+                     r"scanned\.</li>", body)
+    # The hostile member name is shown as text, never as markup.
+    hostile = org.member("Data *lake* | <b>team</b>")
+    assert "<b>team</b>" not in body and "Data *lake* | &lt;b&gt;team&lt;/b&gt;" in body
+    assert f'data-account="{hostile.account_id}" data-status="reachable"' in body
+
+    # Each active member's role was tried with this review's External ID (after its safety probe); the
+    # suspended one was not tried.
+    tried = {(c["params"]["RoleArn"].split(":")[4], c["params"].get("ExternalId"), c["status"])
+             for c in assume_role_calls(local_aws) if c["params"]["RoleSessionName"] == "finops-pack-scan"}
+    for member in org.members:
+        if member.name == "Closed":
+            assert not any(account == member.account_id for account, _, _ in tried)
+        else:
+            status = 200 if member.role == "readonly" else 403
+            assert (member.account_id, external_id, status) in tried
+
+    # The per-member outcome is stored with the test, as JSON.
+    db = connect(settings.db_path)
+    stored = json.loads(next(db.query("select details from connection_checks where review_id = ?",
+                                      [review_id_of(client, token)]))["details"])
+    assert (stored["organization_id"], stored["reachable"], stored["active"]) == (org.organization_id, 3, 5)
+    assert {m["account_id"]: m["status"] for m in stored["members"]} == {
+        m.account_id: {"readonly": "reachable", "suspended": "not_scanned"}.get(m.role, "unreachable")
+        for m in org.members}
+
+
+def test_organization_connection_with_every_member_reachable_is_ok(client, local_aws, customer):
+    token = start_review(client)
+    choose(client, token, "organization")
+    external_id = external_id_of(client.get(f"/reviews/{token}").get_data(as_text=True))
+    role_arn = seed.create_scanner_role(customer, external_id)
+    seed_organization(customer, external_id, members=(MemberSpec("Production"), MemberSpec("Staging")))
+    code, message, body = organization_connection_test(client, token, role_arn)
+    assert code == "connected" and 'result-ok' in body
+    assert message == (f"Connected to management account {seed.CUSTOMER_ACCOUNT} of organization "
+                       f"{message.split('organization ')[1].split(':')[0]}: 2 of 2 member accounts reachable.")
+    assert 'id="members-not-reachable"' not in body
+
+
+def test_organization_connection_says_when_the_account_is_not_the_management_account(
+        client, organization_review):
+    token, _role_arn, _external_id, org = organization_review
+    production = org.member("Production")
+    member_role = f"arn:aws:iam::{production.account_id}:role/finops-pack-readonly"
+    code, message, body = organization_connection_test(client, token, member_role)
+    assert code == "organization_unavailable" and "result-bad" in body
+    assert message == (f"Account {production.account_id} is a member of organization {org.organization_id}, not its "
+                       f"management account ({seed.CUSTOMER_ACCOUNT}). An organization review starts from the "
+                       "management account's role: create the role there and give its ARN.")
+
+
+def test_organization_connection_says_when_the_account_is_in_no_organization(client, local_aws, customer):
+    token = start_review(client)
+    choose(client, token, "organization")
+    role_arn = seed.create_scanner_role(customer, external_id_of(client.get(f"/reviews/{token}").get_data(
+        as_text=True)))
+    code, message, _body = organization_connection_test(client, token, role_arn)
+    assert code == "organization_unavailable"
+    assert message.startswith(f"Connected to account {seed.CUSTOMER_ACCOUNT}, but it is not in an AWS organization")
+    assert 'Choose "Just this account" above' in message

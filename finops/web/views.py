@@ -247,7 +247,8 @@ def connection_check_result(token: str, check_id: str) -> Any:
         return render_template("reviews/_connection_result.html", check=check, token=token,
                                stalled=connection_checks.stalled(check))
     result = ConnectionResult(bool(check["ok"]), check["code"], check["message"], check["account_id"])
-    return render_template("reviews/_connection_result.html", result=result)
+    return render_template("reviews/_connection_result.html", result=result,
+                           organization=connection_checks.details_of(check))
 
 
 @bp.post("/reviews/<token>/scan")
