@@ -24,6 +24,7 @@ from tests.helpers import (
     run_quick_jobs,
     start_review,
 )
+from tests.test_browser import live_server, page, wizard_shot, worker  # noqa: F401 - fixtures
 from tests.test_wizard import POLL_RE, code_block, external_id_of, visible_text
 
 
@@ -33,26 +34,26 @@ def stored_scope(client, token: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def choose(client, token: str, scope: str, query: str = "", htmx: bool = False):  # type: ignore[no-untyped-def]
-    page = client.get(f"/reviews/{token}{query}").get_data(as_text=True)
+    wizard = client.get(f"/reviews/{token}{query}").get_data(as_text=True)
     headers = {"HX-Request": "true"} if htmx else {}
-    return client.post(f"/reviews/{token}/scope{query}", data={"csrf_token": csrf(page), "scope": scope},
+    return client.post(f"/reviews/{token}/scope{query}", data={"csrf_token": csrf(wizard), "scope": scope},
                        headers=headers)
 
 
-def checked_scope(page: str) -> list[str]:
-    return re.findall(r'<input type="radio" name="scope" value="(\w+)" id="scope-\w+" checked>', page)
+def checked_scope(wizard: str) -> list[str]:
+    return re.findall(r'<input type="radio" name="scope" value="(\w+)" id="scope-\w+" checked>', wizard)
 
 
 # -- the choice ----------------------------------------------------------------------------------
 def test_a_new_review_covers_just_this_account_and_shows_no_stackset(client):
     token = start_review(client)
-    page = client.get(f"/reviews/{token}").get_data(as_text=True)
-    assert checked_scope(page) == ["account"] and stored_scope(client, token) == "account"
-    assert 'id="scope-organization"' in page and "My whole organization" in visible_text(page)
+    wizard = client.get(f"/reviews/{token}").get_data(as_text=True)
+    assert checked_scope(wizard) == ["account"] and stored_scope(client, token) == "account"
+    assert 'id="scope-organization"' in wizard and "My whole organization" in visible_text(wizard)
     # The choice comes before the role is created, and is a real form (no script needed).
-    assert page.index('id="step-scope"') < page.index('id="step-create-role"')
-    assert re.search(r'<form method="post" action="/reviews/[\w-]+/scope" id="scope-form"', page)
-    assert "create-stack-set" not in page and 'id="remove-stackset"' not in page
+    assert wizard.index('id="step-scope"') < wizard.index('id="step-create-role"')
+    assert re.search(r'<form method="post" action="/reviews/[\w-]+/scope" id="scope-form"', wizard)
+    assert "create-stack-set" not in wizard and 'id="remove-stackset"' not in wizard
 
 
 def test_whole_organization_is_stored_and_shows_the_stackset_with_this_reviews_external_id(client):
@@ -61,39 +62,39 @@ def test_whole_organization_is_stored_and_shows_the_stackset_with_this_reviews_e
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/reviews/{token}#step-scope")
     assert stored_scope(client, token) == "organization"
 
-    page = client.get(f"/reviews/{token}").get_data(as_text=True)  # a reload keeps the choice
-    external_id = external_id_of(page)
-    assert checked_scope(page) == ["organization"]
-    stackset = code_block(page, "stackset-create-commands")
+    wizard = client.get(f"/reviews/{token}").get_data(as_text=True)  # a reload keeps the choice
+    external_id = external_id_of(wizard)
+    assert checked_scope(wizard) == ["organization"]
+    stackset = code_block(wizard, "stackset-create-commands")
     assert stackset == iam_policy.stackset_create_commands(external_id, seed.DEFAULT_SCANNER_PRINCIPAL)
     assert f"ParameterKey=ExternalId,ParameterValue={external_id} " in stackset
     assert "--permission-model SERVICE_MANAGED --auto-deployment Enabled=true" in stackset
     assert "aws cloudformation create-stack-instances --stack-set-name finops-pack-readonly" in stackset
     # The management account's own stack is still there, and the ARN to submit is the management account's.
-    assert code_block(page, "cfn-create-commands").startswith("aws cloudformation create-stack ")
-    text = visible_text(page)
+    assert code_block(wizard, "cfn-create-commands").startswith("aws cloudformation create-stack ")
+    text = visible_text(wizard)
     assert "The role ARN to connect below is the management account's" in text
     assert "Paste the management account's role ARN" in text
     # Remove access: the member roles (stack instances), then the StackSet, then the management account's stack.
-    assert code_block(page, "remove-stackset-commands") == iam_policy.stackset_remove_commands()
-    removal = code_block(page, "remove-stackset-commands").splitlines()
+    assert code_block(wizard, "remove-stackset-commands") == iam_policy.stackset_remove_commands()
+    removal = code_block(wizard, "remove-stackset-commands").splitlines()
     assert removal[0].startswith("aws cloudformation delete-stack-instances --stack-set-name finops-pack-readonly")
     assert removal[-1] == "aws cloudformation delete-stack-set --stack-set-name finops-pack-readonly"
-    assert code_block(page, "remove-cfn-commands") == iam_policy.cloudformation_remove_commands()
+    assert code_block(wizard, "remove-cfn-commands") == iam_policy.cloudformation_remove_commands()
 
     assert choose(client, token, "account").status_code == 303  # and back
-    page = client.get(f"/reviews/{token}").get_data(as_text=True)
-    assert checked_scope(page) == ["account"] and "create-stack-set" not in page
-    assert 'id="remove-stackset"' not in page
+    wizard = client.get(f"/reviews/{token}").get_data(as_text=True)
+    assert checked_scope(wizard) == ["account"] and "create-stack-set" not in wizard
+    assert 'id="remove-stackset"' not in wizard
 
 
 def test_the_stackset_follows_the_strict_policy_choice(client):
     token = start_review(client)
     response = choose(client, token, "organization", query="?policy=strict")
     assert response.headers["Location"].endswith(f"/reviews/{token}?policy=strict#step-scope")  # the choice stays
-    page = client.get(f"/reviews/{token}?policy=strict").get_data(as_text=True)
-    stackset = code_block(page, "stackset-create-commands")
-    assert stackset == iam_policy.stackset_create_commands(external_id_of(page), seed.DEFAULT_SCANNER_PRINCIPAL,
+    wizard = client.get(f"/reviews/{token}?policy=strict").get_data(as_text=True)
+    stackset = code_block(wizard, "stackset-create-commands")
+    assert stackset == iam_policy.stackset_create_commands(external_id_of(wizard), seed.DEFAULT_SCANNER_PRINCIPAL,
                                                            "strict")
     assert "ParameterKey=PolicyVariant,ParameterValue=strict" in stackset.splitlines()[1]
 
@@ -116,9 +117,9 @@ def test_the_submitted_review_carries_its_scope_which_can_no_longer_change(clien
     review = reviews.get_review(db, review_id_of(client, token))
     assert (review["status"], review["scope"], review["role_arn"]) == ("queued", "organization", role_arn)
 
-    page = client.get(f"/reviews/{token}").get_data(as_text=True)
-    assert 'id="scope-form"' not in page  # nothing to choose once the scan is queued
-    assert code_block(page, "remove-stackset-commands") == iam_policy.stackset_remove_commands()
+    wizard = client.get(f"/reviews/{token}").get_data(as_text=True)
+    assert 'id="scope-form"' not in wizard  # nothing to choose once the scan is queued
+    assert code_block(wizard, "remove-stackset-commands") == iam_policy.stackset_remove_commands()
     token_of_session = csrf(client.get(f"/reviews/{start_review(client)}").get_data(as_text=True))
     refused = client.post(f"/reviews/{token}/scope", data={"csrf_token": token_of_session, "scope": "account"})
     assert refused.status_code == 400 and "can no longer be changed" in visible_text(refused.get_data(as_text=True))
@@ -151,8 +152,8 @@ def test_the_choice_needs_the_forms_csrf_token(client):
 # -- Test connection for an organization ---------------------------------------------------------
 def organization_connection_test(client, token: str, role_arn: str) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
     """Click "Test connection" on an organization review: (data-code, the sentence, the whole answer fragment)."""
-    page = client.get(f"/reviews/{token}").get_data(as_text=True)
-    data = {"csrf_token": csrf(page), "role_arn": role_arn, "external_id": external_id_of(page)}
+    wizard = client.get(f"/reviews/{token}").get_data(as_text=True)
+    data = {"csrf_token": csrf(wizard), "role_arn": role_arn, "external_id": external_id_of(wizard)}
     body = client.post(f"/reviews/{token}/test-connection", data=data, headers={"HX-Request": "true"}).get_data(
         as_text=True)
     poll = POLL_RE.search(body)
@@ -261,3 +262,39 @@ def test_organization_connection_says_when_the_account_is_in_no_organization(cli
     assert code == "organization_unavailable"
     assert message.startswith(f"Connected to account {seed.CUSTOMER_ACCOUNT}, but it is not in an AWS organization")
     assert 'Choose "Just this account" above' in message
+
+
+# -- in Chromium: the choice by keyboard, swapped in place by htmx, kept on reload ----------------------
+@pytest.mark.browser
+def test_customer_chooses_the_whole_organization_by_keyboard_and_tests_every_member(
+        app, live_server, worker, page, local_aws, customer):  # noqa: F811 - the browser fixtures
+    token = start_review(app.test_client())
+    page.goto(f"{live_server}/reviews/{token}")
+    external_id = page.inner_text("#external-id").strip()
+    assert page.is_checked("#scope-account") and page.locator("#stackset-create-commands").count() == 0
+
+    page.focus("#scope-account")
+    page.keyboard.press("ArrowDown")  # a radio group: the arrow key moves the choice, and htmx posts it
+    page.wait_for_selector("#stackset-create-commands")
+    assert page.url.endswith(f"/reviews/{token}")  # swapped in place, no navigation
+    assert page.text_content("#stackset-create-commands") == iam_policy.stackset_create_commands(
+        external_id, seed.DEFAULT_SCANNER_PRINCIPAL)
+    assert "My whole organization" in page.inner_text("#scope-chosen")
+    assert page.text_content("#remove-stackset-commands") == iam_policy.stackset_remove_commands()
+    assert "management account's" in page.inner_text("#connect-intro")
+
+    page.reload()
+    assert page.is_checked("#scope-organization") and page.locator("#stackset-create-commands").count() == 1
+
+    role_arn = seed.create_scanner_role(customer, external_id)
+    org = seed_organization(customer, external_id)
+    page.fill("#role_arn", role_arn)
+    page.click("#test-connection")
+    page.wait_for_selector("#members-reachable", timeout=60_000)
+    assert page.inner_text("#members-reachable") == "3 of 5 member accounts reachable."
+    listed = page.inner_text("#members-not-reachable")
+    for name in ("Sandbox", "Legacy", "Closed"):
+        assert f"Account {org.member(name).account_id} ({name})" in listed
+    page.click("#members-ok summary")
+    assert "(Data *lake* | <b>team</b>)" in page.inner_text("#members-ok")  # the name as text, not markup
+    wizard_shot(page, "11-organization-connection", "#step-connect")
