@@ -14,6 +14,7 @@ from finops import iam_policy, review_scope, reviews
 from finops.db import connect
 from finops.errors import InvalidInput, ReviewStateError
 from finops.sandbox import seed
+from finops.sandbox.demo_organization import offer_organization_review
 from finops.sandbox.organization import MemberSpec, seed_organization
 from tests.helpers import (
     app_settings,
@@ -298,3 +299,28 @@ def test_customer_chooses_the_whole_organization_by_keyboard_and_tests_every_mem
     page.click("#members-ok summary")
     assert "(Data *lake* | <b>team</b>)" in page.inner_text("#members-ok")  # the name as text, not markup
     wizard_shot(page, "11-organization-connection", "#step-connect")
+
+
+# -- the demo's organization review --------------------------------------------------------------------
+def test_the_demo_offers_an_organization_review_whose_connection_names_the_missing_member(
+        client, settings, local_aws, customer):
+    offer = offer_organization_review(connect(settings.db_path), settings, customer)
+    token = offer.invitation.rsplit("/", 1)[1]
+    assert offer.review["scope"] == "organization" and offer.review["status"] == "draft"
+    assert offer.role_arn == f"arn:aws:iam::{seed.CUSTOMER_ACCOUNT}:role/finops-pack-demo-org-readonly"
+    printed = offer.announcement()
+    assert offer.invitation in printed and offer.role_arn in printed
+    assert offer.organization.organization_id in printed
+
+    wizard = client.get(f"/reviews/{token}").get_data(as_text=True)
+    assert checked_scope(wizard) == ["organization"]
+    assert f"ParameterValue={offer.review['external_id']} " in code_block(wizard, "stackset-create-commands")
+
+    local_aws.clear_requests()
+    code, message, body = organization_connection_test(client, token, offer.role_arn)
+    assert code == "members_unreachable" and ": 2 of 3 member accounts reachable." in message
+    legacy, closed = offer.organization.member("Legacy"), offer.organization.member("Closed")
+    assert f'data-account="{legacy.account_id}" data-status="unreachable">Account {legacy.account_id} (Legacy): ' \
+           "AWS refused" in body
+    assert f'data-account="{closed.account_id}" data-status="not_scanned"' in body
+    assert "Data *lake* | &lt;b&gt;team&lt;/b&gt;" in body and "<b>team</b>" not in body
