@@ -55,6 +55,8 @@ def test_a_new_review_covers_just_this_account_and_shows_no_stackset(client):
     assert wizard.index('id="step-scope"') < wizard.index('id="step-create-role"')
     assert re.search(r'<form method="post" action="/reviews/[\w-]+/scope" id="scope-form"', wizard)
     assert "create-stack-set" not in wizard and 'id="remove-stackset"' not in wizard
+    ids = re.findall(r'\bid="([^"]+)"', wizard)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []  # two forms, each its own CSRF field id
 
 
 def test_whole_organization_is_stored_and_shows_the_stackset_with_this_reviews_external_id(client):
