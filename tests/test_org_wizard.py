@@ -285,6 +285,8 @@ def test_customer_chooses_the_whole_organization_by_keyboard_and_tests_every_mem
     assert "My whole organization" in page.inner_text("#scope-chosen")
     assert page.text_content("#remove-stackset-commands") == iam_policy.stackset_remove_commands()
     assert "management account's" in page.inner_text("#connect-intro")
+    wizard_shot(page, "09-what-to-review", "#step-scope")
+    wizard_shot(page, "10-organization-stackset", "#step-create-role")
 
     page.reload()
     assert page.is_checked("#scope-organization") and page.locator("#stackset-create-commands").count() == 1
