@@ -7,10 +7,12 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 
 import pytest
 
 from finops import iam_policy, review_scope, reviews
+from finops.aws.connection import check_organization_connection
 from finops.db import connect
 from finops.errors import InvalidInput, ReviewStateError
 from finops.sandbox import seed
@@ -328,3 +330,31 @@ def test_the_demo_offers_an_organization_review_whose_connection_names_the_missi
            "AWS refused" in body
     assert f'data-account="{closed.account_id}" data-status="not_scanned"' in body
     assert "Data *lake* | &lt;b&gt;team&lt;/b&gt;" in body and "<b>team</b>" not in body
+
+
+def test_a_single_account_review_tests_only_its_own_account(client, settings, local_aws, organization_review):
+    token, role_arn, _external_id, org = organization_review
+    choose(client, token, "account")  # the same management role, reviewed alone
+    code, message, body = organization_connection_test(client, token, role_arn)
+    assert (code, message) == ("connected", f"Connected to account {seed.CUSTOMER_ACCOUNT}: the role accepts this "
+                                            "review's External ID and refuses any other value or none.")
+    assert 'id="connection-members"' not in body
+    assert not any(c["params"]["RoleArn"].split(":")[4] in {m.account_id for m in org.members}
+                   for c in assume_role_calls(local_aws))
+    db = connect(settings.db_path)
+    assert [r["details"] for r in db.query("select details from connection_checks")] == [None]
+
+
+def test_members_not_answered_within_the_budget_are_named_as_not_checked(organization_review):
+    _token, role_arn, external_id, org = organization_review
+    started = time.monotonic()
+    result, organization = check_organization_connection(role_arn, external_id, review_external_id=external_id,
+                                                         members_budget=0)
+    assert time.monotonic() - started < 10  # the management account's calls only: no member is waited for
+    assert result.code == "members_unreachable" and ": 0 of 5 member accounts reachable." in result.message
+    assert organization is not None
+    statuses = {m.account_id: m.status for m in organization.members}
+    assert statuses == {m.account_id: "not_scanned" if m.role == "suspended" else "not_checked" for m in org.members}
+    production = next(m for m in organization.members if m.name == "Production")
+    assert production.reason == (f"Account {production.account_id} (Production): AWS did not answer in time, so this "
+                                 "account's role was not checked. Test the connection again.")
