@@ -7,8 +7,10 @@ polls this row until the worker has written its sentence. Rows are deleted with 
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import timedelta
+from typing import Any
 
 import sqlite_utils
 
@@ -47,10 +49,25 @@ def get(db: sqlite_utils.Database, review_id: str, check_id: str) -> dict:
 
 
 def finish(db: sqlite_utils.Database, check_id: str, ok: bool, code: str, message: str,
-           account_id: str | None = None) -> None:
+           account_id: str | None = None, details: dict[str, Any] | None = None) -> None:
+    """The worker's answer. ``details``: an organization review's member accounts, each reachable or
+    why not (``OrganizationConnection.as_dict``), stored as JSON."""
     db.execute("update connection_checks set status = ?, ok = ?, code = ?, message = ?, account_id = ?, "
-               "finished_at = ? where id = ? and status = ?",
-               [DONE, int(ok), code, message, account_id, iso(utcnow()), check_id, PENDING])
+               "details = ?, finished_at = ? where id = ? and status = ?",
+               [DONE, int(ok), code, message, account_id, json.dumps(details) if details is not None else None,
+                iso(utcnow()), check_id, PENDING])
+
+
+def details_of(check: dict) -> dict[str, Any] | None:
+    """The stored per-member outcome of an organization's connection test (None for one account)."""
+    raw = check.get("details")
+    if not raw:
+        return None
+    try:
+        details = json.loads(raw)
+    except ValueError:
+        return None
+    return details if isinstance(details, dict) else None
 
 
 def fail(db: sqlite_utils.Database, check_id: str, error: FinopsError | None = None) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from finops import connection_checks, reviews
-from finops.aws.connection import check_connection
+from finops import connection_checks, review_scope, reviews
+from finops.aws.connection import check_connection, check_organization_connection
 from finops.config import Settings
 from finops.db import connect
 from finops.errors import FinopsError
@@ -26,6 +26,14 @@ def run_connection_check(check_id: str) -> str:
     except FinopsError as error:
         connection_checks.fail(db, check_id, error)
         return "refused"
+    if review_scope.scope_of(review) == review_scope.ORGANIZATION:
+        # The management account as below, then every active member account's role.
+        result, organization = check_organization_connection(
+            check["role_arn"], review["external_id"], review_external_id=review["external_id"],
+            scanner_principal_arn=settings.scanner_principal_arn)
+        connection_checks.finish(db, check_id, result.ok, result.code, result.message, result.account_id,
+                                 organization.as_dict() if organization is not None else None)
+        return result.code
     result = check_connection(check["role_arn"], review["external_id"], review_external_id=review["external_id"],
                               scanner_principal_arn=settings.scanner_principal_arn)
     connection_checks.finish(db, check_id, result.ok, result.code, result.message, result.account_id)

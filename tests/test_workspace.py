@@ -124,7 +124,7 @@ PUBLIC = {"web.security", "web.download_template", "web.download_policy", "web.d
 CAPABILITIES = {"web.show_review", "web.download_trust_policy", "web.connection_check",
                 "web.connection_check_result", "web.submit_review", "web.review_progress", "web.open_report",
                 "web.report", "web.report_findings", "web.report_json", "web.report_markdown", "web.report_csv",
-                "web.delete_report",
+                "web.delete_report", "web.choose_scope",
                 "auth.set_password"}
 
 

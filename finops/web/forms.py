@@ -70,3 +70,10 @@ class TestConnectionForm(FlaskForm):
                                                    no_control_characters])
     external_id = StringField("External ID", validators=[DataRequired("Paste this review's External ID."),
                                                          Length(max=1224), no_control_characters])
+
+
+class ScopeForm(FlaskForm):
+    """What the review covers: the role's own account, or the organization it manages. The page
+    renders the two radio buttons itself; ``review_scope.set_scope`` refuses any other value."""
+
+    scope = StringField("What to review", validators=[DataRequired("Choose what to review."), Length(max=20)])

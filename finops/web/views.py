@@ -8,11 +8,11 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 from flask_login import current_user
 from htmx_flask import make_response, request
 
-from finops import connection_checks, iam_policy, links, reviews
+from finops import connection_checks, iam_policy, links, review_scope, reviews
 from finops.aws.connection import ConnectionResult
 from finops.config import Settings
 from finops.db import connect
-from finops.errors import FinopsError, QueueUnavailable, ReviewNotFound, ReviewStateError, SignupClosed
+from finops.errors import FinopsError, InvalidInput, QueueUnavailable, ReviewNotFound, ReviewStateError, SignupClosed
 from finops.markup import render as render_note
 from finops.models import ACTIVE_STATUSES, FINISHED_STATUSES
 from finops.report import (
@@ -28,7 +28,7 @@ from finops.report import (
 )
 from finops.report.charts import category_bars, spend_chart
 from finops.report.render_markdown import PLACEMENT_WORDS
-from finops.web.forms import ConnectForm, StartReviewForm, TestConnectionForm
+from finops.web.forms import ConnectForm, ScopeForm, StartReviewForm, TestConnectionForm
 
 bp = Blueprint("web", __name__)
 
@@ -51,10 +51,13 @@ def healthz() -> dict:
 
 @bp.app_context_processor
 def inject_removal() -> dict:
-    """The removal commands, for the wizard, the security page and every report."""
+    """The removal commands, for the wizard, the security page and every report (the StackSet's
+    for an organization review)."""
     return {"removal": {"cloudformation": iam_policy.cloudformation_remove_commands(),
                         "manual": iam_policy.manual_remove_commands(),
-                        "stack_name": iam_policy.STACK_NAME, "role_name": iam_policy.ROLE_NAME}}
+                        "stackset": iam_policy.stackset_remove_commands(),
+                        "stack_name": iam_policy.STACK_NAME, "role_name": iam_policy.ROLE_NAME},
+            "organization_scope": review_scope.ORGANIZATION}
 
 
 @bp.get("/")
@@ -114,7 +117,10 @@ def _wizard(review: dict) -> dict:
     principal = config.scanner_principal_arn
     ready = iam_policy.is_valid_scanner_principal(principal)
     variant = iam_policy.STRICT if request.args.get("policy") == iam_policy.STRICT else iam_policy.STANDARD
+    scope = review_scope.scope_of(review)
     context: dict[str, Any] = {
+        "scope": scope, "organization": scope == review_scope.ORGANIZATION,
+        "scope_form": ScopeForm(formdata=None, data={"scope": scope}),
         "principal": principal, "principal_ready": ready, "principal_set": bool(principal),
         "not_configured": SCANNER_NOT_CONFIGURED, "policy_json": iam_policy.policy_text(variant),
         "files": {"template": iam_policy.TEMPLATE_FILE, "policy": iam_policy.POLICY_FILES[variant],
@@ -130,6 +136,7 @@ def _wizard(review: dict) -> dict:
             trust_policy=iam_policy.trust_policy_text(principal, review["external_id"]),
             quick_create_url=iam_policy.quick_create_url(config.template_url, review["external_id"], principal,
                                                          variant),
+            stackset_commands=iam_policy.stackset_create_commands(review["external_id"], principal, variant),
         )
     return context
 
@@ -163,19 +170,39 @@ def show_review(token: str) -> Any:
         if current_user.is_authenticated and list(db().query("select 1 from reviews where id = ?", [token])):
             return redirect(url_for("ops.review", review_id=token))  # an operator pasted a review id
         raise
-    form = ConnectForm(data={"external_id": review["external_id"], "role_arn": review["role_arn"] or "",
+    return _render_review(review, token, _connect_form(review))
+
+
+def _connect_form(review: dict) -> ConnectForm:
+    return ConnectForm(formdata=None, data={"external_id": review["external_id"], "role_arn": review["role_arn"] or "",
                              "contact_name": review["contact_name"] or "",
                              "contact_email": review["contact_email"] or "",
                              "contact_company": review["contact_company"] or ""})
-    return _render_review(review, token, form)
 
 
-def _render_review(review: dict, token: str, form: ConnectForm, error: str | None = None, status: int = 200) -> Any:
+def _render_review(review: dict, token: str, form: ConnectForm, error: str | None = None, status: int = 200,
+                   scope_error: str | None = None) -> Any:
     return render_template(
-        "reviews/show.html", review=review, token=token, form=form, error=error,
+        "reviews/show.html", review=review, token=token, form=form, error=error, scope_error=scope_error,
         steps=reviews.steps(db(), review["id"]), active=review["status"] in ACTIVE_STATUSES,
         wizard=_wizard(review),
     ), status
+
+
+@bp.post("/reviews/<token>/scope")
+def choose_scope(token: str) -> Any:
+    """The wizard's "Just this account" / "My whole organization". A plain form post answered with a
+    redirect to the wizard (no script needed); htmx follows it and swaps the steps that change."""
+    review = _load(token)
+    form = ScopeForm()
+    if not form.validate_on_submit():
+        return _render_review(review, token, _connect_form(review), scope_error=review_scope.CHOOSE, status=400)
+    try:
+        review_scope.set_scope(db(), review["id"], form.scope.data or "")
+    except InvalidInput as error:  # a submitted review's ReviewStateError is the error page's sentence
+        return _render_review(review, token, _connect_form(review), scope_error=error.customer_message, status=400)
+    policy = iam_policy.STRICT if request.args.get("policy") == iam_policy.STRICT else None
+    return redirect(url_for("web.show_review", token=token, policy=policy, _anchor="step-scope"), code=303)
 
 
 def _refuse_finished(review: dict) -> None:
@@ -220,7 +247,8 @@ def connection_check_result(token: str, check_id: str) -> Any:
         return render_template("reviews/_connection_result.html", check=check, token=token,
                                stalled=connection_checks.stalled(check))
     result = ConnectionResult(bool(check["ok"]), check["code"], check["message"], check["account_id"])
-    return render_template("reviews/_connection_result.html", result=result)
+    return render_template("reviews/_connection_result.html", result=result,
+                           organization=connection_checks.details_of(check))
 
 
 @bp.post("/reviews/<token>/scan")
