@@ -155,6 +155,11 @@ def test_the_organization_report_names_every_account_and_filters_findings_by_acc
         [MANAGEMENT, *(m.account_id for m in org.readable() for _ in range(1 + EXTRA_VOLUMES * (m == production)))])
     assert {c["account_id"] for c in report["coverage"]} == {MANAGEMENT, *(m.account_id for m in org.readable())}
 
+    # The top actions say whose they are (Production's 120 GiB volume saves the most).
+    top = re.search(r'<ol class="top-actions">(.*?)</ol>', html, re.S).group(1)
+    assert f"account {production.account_id} (Production) · us-east-1" in unescape(re.sub(r"<[^>]+>", "", top))
+    assert "What the organization spends" in html
+
     # Each finding on the page says its account; the account filter narrows them to one account.
     everything = finding_accounts(html)
     assert len(everything) == min(len(report["findings"]), 10) and len(set(everything)) > 1

@@ -336,6 +336,7 @@ def report_context(review: dict, model: dict, token: str | None, *, operator: bo
         "source_title": source_title, "finding_groups": finding_groups, "preview": preview,
         "organization": organization, "account": account, "page_url": page_url,
         "account_names": account_names(model.get("accounts") or []),
+        "finding_account": {f["uid"]: f["account_id"] for f in model["findings"]} if organization else {},
         "shown": {"findings": findings, "commitments": commitments, "recommendations": recommendations,
                   "monthly_savings": _total(findings)},
         "account_words": ACCOUNT_STATUS_WORDS,
