@@ -27,7 +27,7 @@ from finops.report import md_escape
 from finops.sandbox import seed
 from finops.sandbox.organization import DEFAULT_MEMBERS, MemberSpec, seed_member_waste, seed_organization
 from tests.helpers import report_token_of
-from tests.test_browser import live_server, page  # noqa: F401 - the browser fixtures, reused
+from tests.test_browser import ARTIFACTS, live_server, page  # noqa: F401 - the browser fixtures, reused
 from tests.test_organization import (
     EXTERNAL_ID,
     MANAGEMENT,
@@ -258,6 +258,7 @@ def test_the_account_filter_in_chromium_with_and_without_javascript(org_review, 
     assert page.locator("#accounts-table b, #accounts-table i").count() == 0
     assert page.locator("#accounts-table tr", has_text=HOSTILE).count() == 1
     assert page.locator("#accounts-table tr", has_text=FORMULA).count() == 1
+    page.locator("#accounts").screenshot(path=str(ARTIFACTS / "organization-accounts.png"))
     everything = page.locator("tr.finding").count()
     assert len({page.locator("tr.finding").nth(i).get_attribute("data-account") for i in range(everything)}) > 1
 
@@ -273,6 +274,7 @@ def test_the_account_filter_in_chromium_with_and_without_javascript(org_review, 
     accounts = page.eval_on_selector_all("tr.finding", "rows => rows.map(r => r.dataset.account)")
     assert accounts == [production] * (1 + EXTRA_VOLUMES)
     assert page.locator("#coh-recommendations tr.coh-rec").count() == 1
+    page.locator("#findings").screenshot(path=str(ARTIFACTS / "organization-findings-one-account.png"))
     page.reload()  # the pushed address opens the same filter
     assert page.locator("#account-select").input_value() == production
     assert page.locator("tr.finding").count() == 10
