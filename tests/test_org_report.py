@@ -291,3 +291,68 @@ def test_the_account_filter_in_chromium_with_and_without_javascript(org_review, 
         org.member("Staging").account_id]
     context.close()
     assert dialogs == []
+
+
+def test_a_many_account_report_reads_each_table_once_and_pages_in_its_own_order(tmp_path):
+    """30 accounts stored as the store step stores them (no AWS needed): the report reads each table
+    once whatever the number of accounts, and "Show more" (per account or not) pages through each
+    group in exactly the page's order, also where two savings differ below the cent."""
+    import itertools
+    import random
+    from dataclasses import replace
+
+    from finops.config import Settings
+    from finops.models import Coverage, Finding, ScanResult
+    from finops.organization import AccountScan, OrgAccount
+    from finops.report import build_report, groups
+    from finops.report.loader import group_findings
+
+    settings = replace(Settings(), db_path=tmp_path / "finops.db", secret_key="k" * 32)
+    db = connect(settings.db_path)
+    review_id = reviews.create_review(db, settings)["id"]
+    db.execute("update reviews set scope = 'organization', organization_id = 'o-many', status = 'running', "
+               "attempt = 1 where id = ?", [review_id])
+    rng = random.Random(11)
+    ids = [f"{100000000000 + n * 7919}" for n in range(30)]
+    serial = itertools.count()
+    for n, account_id in enumerate(ids):
+        findings = [
+            Finding(check, "Idle thing", "ec2:volume", f"vol-{rng.randint(0, 40):03d}-{next(serial)}", "us-east-1",
+                    account_id, None if micros is None else Decimal(micros) / 1_000_000, action=action,
+                    category=category)
+            for check, action, category in (("ec2_ebs_volume_unattached", "Delete", "Storage"),
+                                            ("ec2_instance_stopped", "Stop", "Compute"))
+            # savings that tie to the cent (1.001 and 1.004 both show 1.00) and unpriced ones
+            for micros in rng.sample([1_001_000, 1_004_000, 995_000, 2_000_000, 7_250_000, None], rng.randint(0, 4))
+        ]
+        scan = AccountScan(OrgAccount(account_id, f"Team {n}", "ACTIVE"), f"arn:aws:iam::{account_id}:role/r",
+                           management=n == 0,
+                           result=ScanResult(account_id, ["us-east-1"], [Coverage("ec2.volumes", "us-east-1")], [],
+                                             findings))
+        assert reviews.store_account(db, review_id, 1, reviews.account_row(summarize(scan), scan.role_arn),
+                                     scan.result, with_costs=scan.management)
+    assert reviews.finish_review(db, review_id, 1) == "complete"
+    review = reviews.get_review(db, review_id)
+
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    model = build_report(db, review)
+    db.conn.set_trace_callback(None)
+    for table in ("findings", "coverage", "inventory", "cost_recommendations", "spend_monthly", "finding_notes"):
+        assert sum(1 for s in statements if re.search(rf"\bfrom {table}\b", s)) == 1, table
+    selects = [s for s in statements if s.lstrip().lower().startswith("select")]
+    assert len(selects) < 20, selects  # not one round of queries per account
+
+    by_name = sorted(ids[1:], key=lambda account_id: f"team {ids.index(account_id)}")  # "Team 10" < "Team 2"
+    assert [a["account_id"] for a in model["accounts"]] == [ids[0], *by_name]  # management first, then by name
+    assert len(model["findings"]) == sum(a["findings"] for a in model["accounts"]) > 30
+    total = sum((Decimal(f["monthly_savings"]) for f in model["findings"] if f["monthly_savings"]), Decimal(0))
+    assert Decimal(model["totals"]["monthly_savings"]) == total == sum(
+        Decimal(a["monthly_savings"]) for a in model["accounts"])
+    for group in groups(model["findings"]):
+        rows, count = group_findings(db, review_id, group["category"], group["action"], 0, 10_000, organization=True)
+        assert [f["uid"] for f in rows] == [f["uid"] for f in group["findings"]] and count == len(rows)
+        for account_id in ids[:6]:
+            rows, _ = group_findings(db, review_id, group["category"], group["action"], 0, 10_000,
+                                     organization=True, account_id=account_id)
+            assert [f["uid"] for f in rows] == [f["uid"] for f in group["findings"] if f["account_id"] == account_id]
