@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, send_file, url_for
@@ -16,7 +15,6 @@ from finops.db import connect
 from finops.errors import FinopsError, QueueUnavailable, ReviewNotFound, ReviewStateError, SignupClosed
 from finops.markup import render as render_note
 from finops.models import ACTIVE_STATUSES, FINISHED_STATUSES
-from finops.money import dollars
 from finops.report import (
     GROUP_PAGE,
     GROUP_PREVIEW,
@@ -30,6 +28,7 @@ from finops.report import (
 )
 from finops.report.charts import category_bars, spend_chart
 from finops.report.loader import ORGANIZATION, account_summaries, review_accounts
+from finops.report.organization import account_labels, narrowed
 from finops.report.render_markdown import ACCOUNT_STATUS_WORDS, PLACEMENT_WORDS
 from finops.web.forms import ConnectForm, StartReviewForm, TestConnectionForm
 
@@ -311,13 +310,8 @@ def report_context(review: dict, model: dict, token: str | None, *, operator: bo
     """
     organization = model.get("scope") == ORGANIZATION
     account = selected_account(model)
-    findings, commitments, recommendations = model["findings"], model["commitments"], model["cost_recommendations"]
-    if account is not None:  # an organization's report narrowed to one account (?account=)
-        findings = [f for f in findings if f["account_id"] == account]
-        commitments = [f for f in commitments if f["account_id"] == account]
-        recommendations = {**recommendations,
-                           "items": [r for r in recommendations["items"] if r["account_id"] == account]}
-    finding_groups = groups(findings)
+    shown = narrowed(model, account)  # an organization's report narrowed to one account (?account=)
+    finding_groups = groups(shown["findings"])
     preview = None if show_all() else GROUP_PREVIEW
     if operator:
         def rows_url(category: str, action: str, offset: int) -> str:
@@ -335,13 +329,12 @@ def report_context(review: dict, model: dict, token: str | None, *, operator: bo
         "review": review, "report": model, "token": token, "status_words": STATUS_WORDS,
         "source_title": source_title, "finding_groups": finding_groups, "preview": preview,
         "organization": organization, "account": account, "page_url": page_url,
-        "account_names": account_names(model.get("accounts") or []),
+        "account_names": account_labels(model.get("accounts") or []),
         "finding_account": {f["uid"]: f["account_id"] for f in model["findings"]} if organization else {},
-        "shown": {"findings": findings, "commitments": commitments, "recommendations": recommendations,
-                  "monthly_savings": _total(findings)},
+        "shown": shown,
         "account_words": ACCOUNT_STATUS_WORDS,
         "truncated": preview is not None and (any(len(g["findings"]) > preview for g in finding_groups)
-                                              or len(recommendations["items"]) > COH_PREVIEW),
+                                              or len(shown["recommendations"]["items"]) > COH_PREVIEW),
         "rows_url": rows_url, "full_url": full_url, "group_page": GROUP_PAGE, "coh_preview": COH_PREVIEW,
         "action_words": ACTION_WORDS, "role_words": ROLE_WORDS,
         "placement_words": PLACEMENT_WORDS, "render_note": render_note, "chart": spend_chart(model["spend"]),
@@ -357,16 +350,6 @@ def selected_account(model: dict) -> str | None:
     return wanted if wanted and wanted in accounts else None
 
 
-def account_names(accounts: list[dict]) -> dict[str, str]:
-    """Account id -> how the report names it ("Account 123456789012 (Production)")."""
-    return {a["account_id"]: f"{a['account_id']} ({a['name']})" if a["name"] else a["account_id"] for a in accounts}
-
-
-def _total(findings: list[dict]) -> str:
-    return dollars(sum((Decimal(f["monthly_savings"]) for f in findings if f["monthly_savings"] is not None),
-                       Decimal(0)))
-
-
 def group_rows(review: dict, rows_url: Any, full_url: str, *, operator: bool = False) -> str:
     """The next page of one group's findings, as table rows (the report's "Show more").
 
@@ -378,7 +361,7 @@ def group_rows(review: dict, rows_url: Any, full_url: str, *, operator: bool = F
     except ValueError:
         offset = 0
     organization = review.get("scope") == ORGANIZATION
-    names = account_names(account_summaries(review_accounts(db(), review["id"]))) if organization else {}
+    names = account_labels(account_summaries(review_accounts(db(), review["id"]))) if organization else {}
     account = request.args.get("account") if request.args.get("account") in names else None
     rows, total = group_findings(db(), review["id"], category, action, offset, organization=organization,
                                  account_id=account)
