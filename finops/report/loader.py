@@ -11,6 +11,11 @@ a stable contract: ``account_id``, ``regions``, ``coverage[]``, ``findings[]`` (
 never renames them. Amounts are decimal strings in USD; an unpriced finding has
 ``monthly_savings: null`` and is never added.
 
+An organization review (``reviews.scope = 'organization'``) is one review whose coverage,
+inventory and findings rows carry each account's id: its model is ``finops.report.organization``'s
+(``scope``, ``organization_id``, ``accounts[]``...), joined from one model per account read, each
+built from that account's rows (every table read once for the whole review, then split by account).
+
 Importing this module never loads botocore (a test checks): titles and source ids come from
 ``finops.models``.
 """
