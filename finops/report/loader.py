@@ -11,6 +11,11 @@ a stable contract: ``account_id``, ``regions``, ``coverage[]``, ``findings[]`` (
 never renames them. Amounts are decimal strings in USD; an unpriced finding has
 ``monthly_savings: null`` and is never added.
 
+An organization review (``reviews.scope = 'organization'``) is one review whose coverage,
+inventory and findings rows carry each account's id: its model is ``finops.report.organization``'s
+(``scope``, ``organization_id``, ``accounts[]``...), joined from one model per account read, each
+built from that account's rows (every table read once for the whole review, then split by account).
+
 Importing this module never loads botocore (a test checks): titles and source ids come from
 ``finops.models``.
 """
@@ -154,45 +159,135 @@ def finding_model(row: tuple) -> dict[str, Any]:
 
 def build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
     with no_cyclic_gc():  # thousands of small dicts, no cycles
+        if review.get("scope") == ORGANIZATION:
+            model = _organization_report(db, review)
+            if model is not None:
+                return model
         return _build_report(db, review)
 
 
 def _build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
-    review_id = review["id"]
-    coverage = [
-        {k: row[k] for k in ("source", "region", "status", "api_calls", "retries", "detail")}
-        for row in db.query("select * from coverage where review_id = ? order by source, region", [review_id])
+    return _model(review, _read(db, review, by_account=False), None, json.loads(review["regions"] or "[]"))
+
+
+ORGANIZATION = "organization"
+READ_ACCOUNT = ("complete", "partial")  # an account whose scan was stored (failed / skipped ones have none)
+
+
+def account_summaries(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``review_accounts`` rows as ``accounts[]`` (``finops.organization.AccountSummary.as_dict``)."""
+    from finops.organization import AccountSummary
+
+    return [
+        AccountSummary(
+            row["account_id"], row["name"] or "", row["state"] or "", bool(row["management"]), row["status"] or "",
+            row["reason"] or "", from_micros(row["monthly_savings_micros"] or 0),
+            from_micros(row["commitment_monthly_savings_micros"] or 0), row["findings"] or 0, row["reads"] or 0,
+            row["reads_ok"] or 0,
+        ).as_dict()
+        for row in rows
     ]
-    reads = [c for c in coverage if not c["source"].startswith(CHECK_SOURCE_PREFIX)]
-    findings: list[dict[str, Any]] = []
-    commitments: list[dict[str, Any]] = []
-    for finding in finding_rows(db, f"review_id = ? order by {FINDING_ORDER}", [review_id]):
-        (commitments if finding["kind"] == COMMITMENT else findings).append(finding)
-    inventory: dict[str, dict[str, int]] = {}
+
+
+def review_accounts(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
+    """The review's per-account rows: the management account first, then by name and id."""
+    return list(db.query(
+        "select * from review_accounts where review_id = ? order by management desc, lower(name), account_id",
+        [review_id],
+    ))
+
+
+def _organization_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any] | None:
+    """One report for an organization review: each account read is built from its own rows (read
+    once for the whole review and split by account), then ``organization_report`` joins them.
+    None when the management account's scan is not stored (the review then reads as one account)."""
+    from finops.report.organization import organization_report  # it imports this module
+
+    rows = review_accounts(db, review["id"])
+    if not any(row["management"] and row["status"] in READ_ACCOUNT for row in rows):
+        return None
+    data = _read(db, review, by_account=True)
+    reports = {
+        row["account_id"]: _model(review, data, row["account_id"], json.loads(row["regions"] or "[]"),
+                                  every_recommendation=bool(row["management"]))
+        for row in rows if row["status"] in READ_ACCOUNT
+    }
+    return organization_report(review["organization_id"] or "", account_summaries(rows), reports)
+
+
+def _read(db: sqlite_utils.Database, review: dict, *, by_account: bool) -> dict[str, Any]:
+    """Every stored row a review's report shows, each table read once; with ``by_account``, the
+    coverage, findings, inventory and recommendations split by account (key None: all of them)."""
+    review_id = review["id"]
+
+    def key(account_id: str | None) -> str | None:
+        return account_id if by_account else None
+
+    coverage: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    for row in db.query("select * from coverage where review_id = ? order by source, region, account_id",
+                        [review_id]):
+        coverage[key(row["account_id"])].append(
+            {k: row[k] for k in ("source", "region", "status", "api_calls", "retries", "detail")})
+    findings: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    commitments: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    order = ORG_FINDING_ORDER if by_account else FINDING_ORDER
+    for finding in finding_rows(db, f"review_id = ? order by {order}", [review_id]):
+        (commitments if finding["kind"] == COMMITMENT else findings)[key(finding["account_id"])].append(finding)
+    inventory: dict[str | None, dict[str, dict[str, int]]] = defaultdict(dict)
     for row in db.query(
-        "select resource_type, region, count(*) as n from inventory where review_id = ? "
-        "group by resource_type, region order by resource_type, region",
+        "select account_id, resource_type, region, count(*) as n from inventory where review_id = ? "
+        "group by account_id, resource_type, region order by resource_type, region, account_id",
         [review_id],
     ):
-        inventory.setdefault(row["resource_type"], {})[row["region"]] = row["n"]
+        cell = inventory[key(row["account_id"])].setdefault(row["resource_type"], {})
+        cell[row["region"]] = cell.get(row["region"], 0) + row["n"]
+    recommendations = list(db.query(
+        "select * from cost_recommendations where review_id = ? "
+        "order by estimated_monthly_savings_micros desc, resource_id, recommendation_id",
+        [review_id],
+    ))
+    by_account: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    for row in recommendations:
+        by_account[row["account_id"]].append(row)
     summary = next(iter(db.query("select * from cost_summary where review_id = ?", [review_id])), None)
-    checks = next(iter(db.query("select * from check_runs where review_id = ?", [review_id])), None)
-    regions = json.loads(review["regions"] or "[]")
-    recommendations = cost_recommendations(db, review_id, summary, findings, commitments, review["account_id"], regions)
-    usage_total = _total(findings)
-    commitment_total = _total(commitments)
     from finops import notes
 
-    finding_notes = notes.finding_notes(db, review_id)
+    return {
+        "coverage": coverage, "findings": findings, "commitments": commitments, "inventory": inventory,
+        "recommendations": recommendations, "recommendations_by_account": by_account, "summary": summary,
+        "checks": next(iter(db.query("select * from check_runs where review_id = ?", [review_id])), None),
+        "finding_notes": notes.finding_notes(db, review_id), "summary_note": notes.summary(db, review_id),
+        "spend": spend(db, review_id, summary), "resource_costs": resource_costs(db, review_id),
+    }
+
+
+def _model(review: dict, data: dict[str, Any], account_id: str | None, regions: list[str], *,
+           every_recommendation: bool = True) -> dict[str, Any]:
+    """One account's report model from ``_read``'s rows (``account_id`` None: the whole review).
+
+    ``every_recommendation``: the Cost Optimization Hub panel lists every recommendation stored
+    (the account that read them); otherwise only this account's own.
+    """
+    coverage = data["coverage"].get(account_id, [])
+    reads = [c for c in coverage if not c["source"].startswith(CHECK_SOURCE_PREFIX)]
+    findings = data["findings"].get(account_id, [])
+    commitments = data["commitments"].get(account_id, [])
+    inventory = data["inventory"].get(account_id, {})
+    summary, checks = data["summary"], data["checks"]
+    rows = data["recommendations"] if every_recommendation else data["recommendations_by_account"].get(account_id, [])
+    recommendations = _recommendations(rows, summary, findings, commitments, account_id or review["account_id"],
+                                       regions)
+    usage_total = _total(findings)
+    commitment_total = _total(commitments)
+    finding_notes = data["finding_notes"]
     for f in [*findings, *commitments]:
         f["operator_note"] = finding_notes.get(f["uid"], "")
     gaps = [gap_sentence(c) for c in reads if c["status"] != COV_OK]
-    spend_model = spend(db, review_id, summary)
     # No review id here or in any export: a report link opens the report and nothing else.
     return {
         "schema_version": SCHEMA_VERSION,
         "status": review["status"],
-        "account_id": review["account_id"],
+        "account_id": account_id or review["account_id"],
         "regions": regions,
         "created_at": review["created_at"],
         "finished_at": review["finished_at"],
@@ -220,11 +315,11 @@ def _build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
         "thresholds": _json(checks["thresholds"], []) if checks else [],
         "checks_evaluated": _json(checks["checks"], {}) if checks else {},
         "price_basis": price_basis(checks, recommendations),
-        "spend": spend_model,
-        "resource_costs": resource_costs(db, review_id),
+        "spend": data["spend"],
+        "resource_costs": data["resource_costs"],
         "cost_recommendations": recommendations,
         "scan_cost": scan_cost(coverage, summary),
-        "notes": {"summary": notes.summary(db, review_id), "findings": finding_notes},
+        "notes": {"summary": data["summary_note"], "findings": finding_notes},
         "executive_summary": executive_summary(findings, commitments, gaps, reads),
     }
 
@@ -316,10 +411,15 @@ def groups(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 GROUP_PREVIEW = 10  # findings per group on the report page; the rest load on demand
 GROUP_PAGE = 50  # findings per "show more"
 FINDING_ORDER = "monthly_savings_micros is null, monthly_savings_micros desc, check_id, resource_id"
+# An organization's findings in ``finops.report.organization``'s order: by the savings as shown (cents,
+# rounded half up as ``dollars`` does), then check, account and resource.
+ORG_FINDING_ORDER = ("monthly_savings_micros is null, round(monthly_savings_micros / 10000.0) desc, check_id, "
+                     "account_id, resource_id")
 
 
 def group_findings(
     db: sqlite_utils.Database, review_id: str, category: str, action: str, offset: int, limit: int = GROUP_PAGE,
+    *, organization: bool = False, account_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of one group's findings, in the report's order, and how many the group has.
 
@@ -329,8 +429,12 @@ def group_findings(
     """
     where = "review_id = ? and coalesce(kind, '') != ? and coalesce(nullif(category, ''), 'Other') = ? and action = ?"
     params = [review_id, COMMITMENT, category, action]
+    if account_id is not None:  # an organization's report filtered to one account
+        where += " and account_id = ?"
+        params.append(account_id)
+    order = ORG_FINDING_ORDER if organization else FINDING_ORDER
     total = next(iter(db.query(f"select count(*) as n from findings where {where}", params)))["n"]  # noqa: S608
-    rows = finding_rows(db, f"{where} order by {FINDING_ORDER} limit ? offset ?",
+    rows = finding_rows(db, f"{where} order by {order} limit ? offset ?",
                         [*params, max(limit, 0), max(offset, 0)])
     from finops import notes
 
@@ -470,6 +574,18 @@ def cost_recommendations(
     a finding of its own, a commitment, or outside this review's scope (another account or an
     unscanned region): so no figure is read twice. COH's de-duplicated total is shown apart.
     """
+    rows = list(db.query(
+        "select * from cost_recommendations where review_id = ? "
+        "order by estimated_monthly_savings_micros desc, resource_id, recommendation_id",
+        [review_id],
+    ))
+    return _recommendations(rows, summary, findings, commitments, account_id, regions)
+
+
+def _recommendations(
+    rows: list[dict[str, Any]], summary: dict | None, findings: list[dict[str, Any]],
+    commitments: list[dict[str, Any]], account_id: str | None, regions: list[str],
+) -> dict[str, Any]:
     # Every finding and alternative COH contributed to, by the ids it names, in report order:
     # a recommendation goes to the first one naming its resource with the same action.
     candidates: dict[str, list[tuple[int, dict[str, Any], dict[str, Any] | None]]] = defaultdict(list)
@@ -482,11 +598,7 @@ def cost_recommendations(
                     candidates[key].append((position, f, alt))
             position += 1
     items = []
-    for row in db.query(
-        "select * from cost_recommendations where review_id = ? "
-        "order by estimated_monthly_savings_micros desc, resource_id, recommendation_id",
-        [review_id],
-    ):
+    for row in rows:
         rec = {
             "recommendation_id": row["recommendation_id"],
             "account_id": row["account_id"],

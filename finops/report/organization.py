@@ -121,3 +121,21 @@ def _placed_in_members(panel: dict[str, Any], reports: dict[str, dict[str, Any]]
     for item in items:
         counts[item["placement"]] = counts.get(item["placement"], 0) + 1
     return {**panel, "items": items, "placements": counts}
+
+
+def account_labels(accounts: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Account id -> how the report page names it: "123456789012 (Production)" (the name is the customer's)."""
+    return {a["account_id"]: f"{a['account_id']} ({a['name']})" if a.get("name") else a["account_id"]
+            for a in accounts}
+
+
+def narrowed(report: dict[str, Any], account_id: str | None) -> dict[str, Any]:
+    """What the report page shows of one account (``account_id`` None: every account): its findings,
+    commitments and Cost Optimization Hub recommendations, and its usage savings (their sum)."""
+    findings, commitments, panel = report["findings"], report["commitments"], report["cost_recommendations"]
+    if account_id is not None:
+        findings = [f for f in findings if f["account_id"] == account_id]
+        commitments = [f for f in commitments if f["account_id"] == account_id]
+        panel = {**panel, "items": [r for r in panel["items"] if r["account_id"] == account_id]}
+    return {"findings": findings, "commitments": commitments, "recommendations": panel,
+            "monthly_savings": dollars(_total(findings))}

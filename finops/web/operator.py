@@ -16,6 +16,8 @@ from finops import connection_checks, links, mail, notes, operators, reviews
 from finops import dashboard as listing
 from finops.errors import FinopsError, ReviewNotFound
 from finops.models import ACTIVE_STATUSES
+from finops.report.loader import ORGANIZATION, account_summaries, review_accounts
+from finops.report.render_markdown import ACCOUNT_STATUS_WORDS
 from finops.web.operator_forms import (
     ActionForm,
     FindingNoteForm,
@@ -165,7 +167,7 @@ def review_scan(review_id: str) -> Any:
         render_template("operator/_review_scan.html", **context),
         render_template("operator/_review_badge.html", **context, oob=True),
         *(render_template(f"operator/_review_{part}.html", **context, oob=True)
-          for part in ("links", "facts", "email")),
+          for part in ("links", "facts", "email", "accounts")),
     ])
 
 
@@ -186,6 +188,8 @@ def _review_context(row: dict) -> dict[str, Any]:
                                   "limit 3", [review_id])),
         "stalled": connection_checks.stalled,
         "operator_email": (operators.get(db(), row["operator_id"]) or {}).get("email") if row["operator_id"] else None,
+        "accounts": account_summaries(review_accounts(db(), review_id)) if row["scope"] == ORGANIZATION else [],
+        "account_words": ACCOUNT_STATUS_WORDS,
     }
 
 
@@ -208,9 +212,13 @@ def review_findings(review_id: str) -> Any:
     if row["status"] not in ("complete", "partial"):
         raise FinopsError("report not ready", customer_message="This review's report is not ready yet.")
 
+    account = request.args.get("account") or None
+
     def rows_url(category: str, action: str, offset: int) -> str:
-        return url_for("ops.review_findings", review_id=review_id, category=category, action=action, offset=offset)
-    return group_rows(row, rows_url, url_for("ops.review_report", review_id=review_id, all=1), operator=True)
+        return url_for("ops.review_findings", review_id=review_id, category=category, action=action, offset=offset,
+                       account=account)
+    return group_rows(row, rows_url, url_for("ops.review_report", review_id=review_id, all=1, account=account),
+                      operator=True)
 
 
 @ops.post("/reviews/<review_id>/notes")

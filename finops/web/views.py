@@ -27,7 +27,9 @@ from finops.report import (
     to_markdown,
 )
 from finops.report.charts import category_bars, spend_chart
-from finops.report.render_markdown import PLACEMENT_WORDS
+from finops.report.loader import ORGANIZATION, account_summaries, review_accounts
+from finops.report.organization import account_labels, narrowed
+from finops.report.render_markdown import ACCOUNT_STATUS_WORDS, PLACEMENT_WORDS
 from finops.web.forms import ConnectForm, ScopeForm, StartReviewForm, TestConnectionForm
 
 bp = Blueprint("web", __name__)
@@ -333,22 +335,33 @@ def report_context(review: dict, model: dict, token: str | None, *, operator: bo
     or all at once with ``?all=1`` (``full_url``), as do the COH recommendations past the largest
     COH_PREVIEW: a report of thousands of findings opens fast.
     """
-    finding_groups = groups(model["findings"])
+    organization = model.get("scope") == ORGANIZATION
+    account = selected_account(model)
+    shown = narrowed(model, account)  # an organization's report narrowed to one account (?account=)
+    finding_groups = groups(shown["findings"])
     preview = None if show_all() else GROUP_PREVIEW
     if operator:
         def rows_url(category: str, action: str, offset: int) -> str:
             return url_for("ops.review_findings", review_id=review["id"], category=category, action=action,
-                           offset=offset)
-        full_url = url_for("ops.review_report", review_id=review["id"], all=1)
+                           offset=offset, account=account)
+        full_url = url_for("ops.review_report", review_id=review["id"], all=1, account=account)
+        page_url = url_for("ops.review_report", review_id=review["id"])
     else:
         def rows_url(category: str, action: str, offset: int) -> str:
-            return url_for("web.report_findings", token=token, category=category, action=action, offset=offset)
-        full_url = url_for("web.report", token=token, all=1)
+            return url_for("web.report_findings", token=token, category=category, action=action, offset=offset,
+                           account=account)
+        full_url = url_for("web.report", token=token, all=1, account=account)
+        page_url = url_for("web.report", token=token)
     return {
         "review": review, "report": model, "token": token, "status_words": STATUS_WORDS,
         "source_title": source_title, "finding_groups": finding_groups, "preview": preview,
+        "organization": organization, "account": account, "page_url": page_url,
+        "account_names": account_labels(model.get("accounts") or []),
+        "finding_account": {f["uid"]: f["account_id"] for f in model["findings"]} if organization else {},
+        "shown": shown,
+        "account_words": ACCOUNT_STATUS_WORDS,
         "truncated": preview is not None and (any(len(g["findings"]) > preview for g in finding_groups)
-                                              or len(model["cost_recommendations"]["items"]) > COH_PREVIEW),
+                                              or len(shown["recommendations"]["items"]) > COH_PREVIEW),
         "rows_url": rows_url, "full_url": full_url, "group_page": GROUP_PAGE, "coh_preview": COH_PREVIEW,
         "action_words": ACTION_WORDS, "role_words": ROLE_WORDS,
         "placement_words": PLACEMENT_WORDS, "render_note": render_note, "chart": spend_chart(model["spend"]),
@@ -357,18 +370,32 @@ def report_context(review: dict, model: dict, token: str | None, *, operator: bo
     }
 
 
+def selected_account(model: dict) -> str | None:
+    """``?account=``: one account of an organization's report (anything else: every account)."""
+    wanted = request.args.get("account")
+    accounts = {a["account_id"] for a in model.get("accounts") or []}
+    return wanted if wanted and wanted in accounts else None
+
+
 def group_rows(review: dict, rows_url: Any, full_url: str, *, operator: bool = False) -> str:
-    """The next page of one group's findings, as table rows (the report's "Show more")."""
+    """The next page of one group's findings, as table rows (the report's "Show more").
+
+    In an organization's report, ``?account=`` keeps the page's account filter: the rows are that
+    account's only, and each says its account."""
     category, action = request.args.get("category", ""), request.args.get("action", "")
     try:
         offset = max(int(request.args.get("offset", "0")), 0)
     except ValueError:
         offset = 0
-    rows, total = group_findings(db(), review["id"], category, action, offset)
+    organization = review.get("scope") == ORGANIZATION
+    names = account_labels(account_summaries(review_accounts(db(), review["id"]))) if organization else {}
+    account = request.args.get("account") if request.args.get("account") in names else None
+    rows, total = group_findings(db(), review["id"], category, action, offset, organization=organization,
+                                 account_id=account)
     return render_template(
         "reports/_group_rows.html", review=review, findings=rows, category=category, action=action,
         offset=offset + len(rows), total=total, rows_url=rows_url, full_url=full_url, group_page=GROUP_PAGE,
-        operator_view=operator,
+        operator_view=operator, organization=organization, account_names=names,
         action_words=ACTION_WORDS, role_words=ROLE_WORDS, render_note=render_note,
     )
 
@@ -383,9 +410,12 @@ def report(token: str) -> str:
 def report_findings(token: str) -> str:
     review = _finished(token)
 
+    account = request.args.get("account") or None
+
     def rows_url(category: str, action: str, offset: int) -> str:
-        return url_for("web.report_findings", token=token, category=category, action=action, offset=offset)
-    return group_rows(review, rows_url, url_for("web.report", token=token, all=1))
+        return url_for("web.report_findings", token=token, category=category, action=action, offset=offset,
+                       account=account)
+    return group_rows(review, rows_url, url_for("web.report", token=token, all=1, account=account))
 
 
 ACTION_WORDS = {
