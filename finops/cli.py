@@ -436,7 +436,13 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     role_arn = seed.create_scanner_role(
         account, review["external_id"], settings.scanner_principal_arn or "", name="finops-pack-demo-readonly"
     )
+    # Beside it, an invitation to review the demo account's whole organization (management account and
+    # members, one without the role, one suspended), not started: the customer connects it in the wizard.
+    from finops.sandbox.demo_organization import offer_organization_review
+
+    organization = offer_organization_review(db, settings, account, operator_id=operator.id)
     print(f"Local AWS (moto + front responder) at {local.url}; demo customer account {account.account_id}")
+    print(organization.announcement(), flush=True)
 
     def submit_when_ready() -> None:
         from finops.queue import enqueue_review

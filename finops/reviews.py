@@ -347,6 +347,16 @@ def account_rows(db: sqlite_utils.Database, review_id: str) -> list[dict[str, An
     ))
 
 
+def account_counts(db: sqlite_utils.Database, review_id: str) -> dict[str, int]:
+    """Accounts of a review by progress: read (complete or partial), scanning, failed, skipped."""
+    counts = {"read": 0, "scanning": 0, "failed": 0, "skipped": 0}
+    for row in db.query("select status, count(*) as n from review_accounts where review_id = ? group by status",
+                        [review_id]):
+        key = "read" if row["status"] in (COMPLETE, PARTIAL) else row["status"]
+        counts[key] = counts.get(key, 0) + row["n"]
+    return counts
+
+
 def finish_review(db: sqlite_utils.Database, review_id: str, attempt: int, retention_days: int | None = None) -> str:
     """Finish a review from its stored accounts: complete, partial (some account or read missing),
     or failed when the account the review depends on (the management account, or the single

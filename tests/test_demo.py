@@ -65,6 +65,9 @@ def test_demo_runs_a_review_to_a_report_on_which_every_check_fires(tmp_path):
         report_url = urllib.request.urlopen(f"http://127.0.0.1:{port}{opened}", timeout=10).geturl()  # noqa: S310
         report = json.loads(urllib.request.urlopen(report_url + ".json", timeout=10).read())  # noqa: S310
         dashboard = signed_in_dashboard(port, "".join(output))
+        organization_url = re.search(r"Demo organization review \(ready to start\): (http://\S+)",
+                                     "".join(output)).group(1)
+        organization_wizard = urllib.request.urlopen(organization_url, timeout=10).read().decode()  # noqa: S310
     finally:
         children = descendants(proc.pid)  # its Redis and its worker
         os.killpg(proc.pid, signal.SIGTERM)  # a terminal's Ctrl+C, a supervisor's stop
@@ -82,6 +85,10 @@ def test_demo_runs_a_review_to_a_report_on_which_every_check_fires(tmp_path):
     assert report["spend"]["by_month"] and report["scan_cost"]["requests"] <= 8
     # The demo operator's dashboard shows the finished review (mail is off: its report link to copy).
     assert "Example Corp" in dashboard and "complete" in dashboard and "Mail is off" in dashboard
+    # Beside it, the demo offers an organization review: the wizard opens on "My whole organization".
+    assert 'value="organization" id="scope-organization" checked' in organization_wizard
+    assert 'id="stackset-create-commands"' in organization_wizard
+    assert "finops-pack-demo-org-readonly" in "".join(output) and "Example Group" in dashboard
     assert code == 0, "the demo did not stop cleanly on SIGTERM"
     commands = " ".join(c.cmdline for c in children)
     assert "redis-server" in commands and "finops.cli worker" in commands

@@ -67,7 +67,7 @@ def _submit_organization_review(client, customer, settings) -> str:
     form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
     org = seed_organization(customer, form["external_id"])
     assert client.post(f"/reviews/{token}/scan", data=form).status_code == 303
-    return review_id, {m.role: m.account_id for m in org.members}
+    return review_id, {m.role: m.account_id for m in org.members}, token
 
 
 def _wait(db, review_id: str, timeout: float, logs: Path) -> dict:
@@ -126,7 +126,7 @@ def test_two_scan_workers_without_the_database_complete_an_organization_review(
     from finops.web import create_app
 
     client = create_app(settings).test_client()
-    review_id, org = _submit_organization_review(client, customer, settings)
+    review_id, org, token = _submit_organization_review(client, customer, settings)
     local_aws.set_faults(latency_ms=20)  # accounts overlap: both scan workers get some
     scanners = [_worker(tmp_path, f"scan-{n}") for n in (1, 2)]
     store = _worker(tmp_path, "store", "--store", "--no-scan", database=True)
@@ -162,6 +162,9 @@ def test_two_scan_workers_without_the_database_complete_an_organization_review(
     assert any("2 account(s) could not be read" in s for s in steps), steps[-3:]
     connection = redis_connection(settings)
     assert not list(connection.scan_iter(f"finops:review:{review_id}:*"))  # nothing left behind in Redis
+    page = client.get(f"/reviews/{token}/progress").get_data(as_text=True)
+    assert "Accounts:\n    <strong>4</strong> read · <strong>2</strong> could not be read · <strong>1</strong> " \
+           "not scanned (not active)\n    of 7." in page, page
 
 
 def test_killing_a_scan_worker_mid_account_runs_that_account_again_and_the_review_completes(
@@ -169,7 +172,7 @@ def test_killing_a_scan_worker_mid_account_runs_that_account_again_and_the_revie
     from finops.web import create_app
 
     client = create_app(settings).test_client()
-    review_id, _org = _submit_organization_review(client, customer, settings)
+    review_id, _org, _token = _submit_organization_review(client, customer, settings)
     store = _worker(tmp_path, "store", "--store", "--no-scan", database=True)
     first = _worker(tmp_path, "scan-1")
     second = None

@@ -187,6 +187,7 @@ def _render_review(review: dict, token: str, form: ConnectForm, error: str | Non
     return render_template(
         "reviews/show.html", review=review, token=token, form=form, error=error, scope_error=scope_error,
         steps=reviews.steps(db(), review["id"]), active=review["status"] in ACTIVE_STATUSES,
+        accounts=_account_counts(review),
         wizard=_wizard(review),
     ), status
 
@@ -281,7 +282,7 @@ def review_progress(token: str) -> Any:
     review = _load(token)
     html = render_template(
         "reviews/_progress.html", review=review, token=token, steps=reviews.steps(db(), review["id"]),
-        active=review["status"] in ACTIVE_STATUSES,
+        active=review["status"] in ACTIVE_STATUSES, accounts=_account_counts(review),
     )
     if request.htmx and review["status"] in FINISHED_STATUSES:
         # The scan just ended: reload the whole page so it shows the report link or the form again.
@@ -460,6 +461,11 @@ def delete_report(token: str) -> str:
 
 def _csrf_failed() -> None:
     raise FinopsError("csrf", customer_message="Reload the page and try again.")
+
+
+def _account_counts(review: dict) -> dict[str, int] | None:
+    """An organization review's accounts by progress, for its progress panel."""
+    return reviews.account_counts(db(), review["id"]) if review.get("scope") == ORGANIZATION else None
 
 
 def _jobs_alive(review: dict) -> bool | None:
