@@ -3,7 +3,9 @@
 Scan workers here are real ``finops-pack worker`` processes started in their own empty working
 directories with a FINOPS_DB_PATH that points into a directory that does not exist: a scan worker
 that opened SQLite would create it (or fail). Only ``finops-pack worker --store --no-scan`` has
-the database. The AWS is the local one, with the organization of ``finops.sandbox.organization``.
+the database. The AWS is the local one, with the organization of ``finops.sandbox.organization``:
+its member roles are created account by account from the same template (``seed_organization``);
+``tests/test_organization.py`` deploys them through the StackSet commands instead.
 """
 
 from __future__ import annotations
@@ -232,3 +234,38 @@ def test_a_single_account_review_is_one_scan_job_and_the_store_worker_writes_it(
     rows = reviews.account_rows(connect(settings.db_path), review_id)
     assert [(r["account_id"], r["management"], r["status"]) for r in rows] == [(seed.CUSTOMER_ACCOUNT, 1, "complete")]
     assert not (tmp_path / "scan-1-has-no-database").exists()
+
+
+def test_results_wait_in_redis_for_a_store_worker_that_starts_later(settings, local_aws, customer, tmp_path):
+    """No store worker runs while the scan workers work: every account's result waits in Redis
+    (compressed), the review stays running; a store worker started afterwards stores them all and
+    the review completes, each result deleted from Redis once stored."""
+    from finops import pipeline
+    from finops.web import create_app
+
+    client = create_app(settings).test_client()
+    review_id, _org, _token = _submit_organization_review(client, customer, settings)
+    connection = redis_connection(settings)
+    store = _worker(tmp_path, "store-1", "--store", "--no-scan", "--burst", database=True)
+    assert store.wait(timeout=60) == 0  # claims the review and queues the management account, then exits
+    scanner = _worker(tmp_path, "scan-1", "--burst")
+    assert scanner.wait(timeout=120) == 0  # the management account: its store job has nobody to run it
+    db = connect(settings.db_path)
+    assert reviews.get_review(db, review_id)["status"] == "running"
+    account = seed.CUSTOMER_ACCOUNT
+    waiting = pipeline.get(connection, pipeline.result_key(review_id, 1, account))
+    assert waiting is not None and wire.load(dict, waiting)["outcome"]["read"] is True
+    assert reviews.account_rows(db, review_id) == []  # nothing in SQLite yet
+    store = _worker(tmp_path, "store-2", "--store", "--no-scan", "--burst", database=True)
+    assert store.wait(timeout=60) == 0  # stores the management account, queues the members
+    scanner = _worker(tmp_path, "scan-2", "--burst")
+    assert scanner.wait(timeout=180) == 0
+    assert reviews.get_review(db, review_id)["status"] == "running"  # the members' results wait too
+    waiting = [key for key in connection.scan_iter(f"finops:review:{review_id}:1:result:*")]
+    assert len(waiting) == 5  # three readable members and the two refusals, each an outcome
+    store = _worker(tmp_path, "store-3", "--store", "--no-scan", "--burst", database=True)
+    assert store.wait(timeout=60) == 0
+    review = reviews.get_review(db, review_id)
+    assert review["status"] == "partial", (review["status"], review["error_message"])
+    assert len(reviews.account_rows(db, review_id)) == 7
+    assert not list(connection.scan_iter(f"finops:review:{review_id}:*"))
