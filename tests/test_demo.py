@@ -133,6 +133,6 @@ def signed_in_dashboard(port: int, printed: str) -> str:
 
 
 def _scan_process(children: list) -> bool:
-    """RQ's work-horse: forked by the worker, so its parent is the worker."""
-    workers = {c.pid for c in children if "finops.cli worker" in c.cmdline}
+    """RQ's work-horse of the scanning worker (not of the one that takes no scan): its parent."""
+    workers = {c.pid for c in children if "finops.cli worker" in c.cmdline and "--no-scan" not in c.cmdline}
     return any(c.ppid in workers for c in children)
