@@ -41,6 +41,28 @@ JOB_MONITORING_SECONDS = 5  # the worker renews its running job's lease this oft
 ABANDONED_AFTER_SECONDS = 15  # a lease not renewed for this long more: the worker is gone, the job runs again
 
 
+def warm_up() -> None:
+    """Before a scanning worker forks its first work-horse: import what a scan job runs and parse
+    the service models of every service the scan calls into the process's shared botocore loader
+    (``finops.aws.guard.shared_loader``). Work-horses inherit both, so none imports boto3 or
+    parses a model again (about 0.6 s of CPU per account otherwise; ``bench/org.py``)."""
+    import finops.organization  # noqa: F401
+    import finops.scan  # noqa: F401
+    import jobs.scan  # noqa: F401
+    from finops.aws.guard import READ_OPERATIONS, SCANNER_OPERATIONS, guarded_session
+    from finops.checks import discover as discover_checks
+    from finops.collect import discover as discover_collectors
+
+    discover_collectors()
+    discover_checks()
+    session = guarded_session(SCANNER_OPERATIONS)
+    for service in sorted({*READ_OPERATIONS, *SCANNER_OPERATIONS}):
+        try:
+            session.client(service, region_name="us-east-1")  # builds the client: no request is sent
+        except Exception as error:  # noqa: BLE001 - a service not warmed is parsed by the scan itself
+            log.warning("worker state=not-warmed service=%s error=%s", service, type(error).__name__)
+
+
 def before_fork() -> None:
     """Call before forking a process that will write to the database (a work-horse).
 
@@ -51,8 +73,18 @@ def before_fork() -> None:
     (``tests/test_storage.py`` shows it). A worker keeps no connection open between jobs; collecting
     garbage here closes any connection an unreachable cycle still holds, before the fork rather than
     at some moment during the job.
+
+    Then everything left is frozen (``gc.freeze``): the work-horse's collector never visits what
+    it inherited, so it does not copy those pages (copy-on-write) just to look at them, e.g. the
+    parsed service models of ``warm_up``. ``after_fork`` unfreezes them in the parent.
     """
     gc.collect()
+    gc.freeze()
+
+
+def after_fork() -> None:
+    """In the parent, once its work-horse is forked: its own objects are collectable again."""
+    gc.unfreeze()
 
 
 class ReviewWorker(Worker):
@@ -127,6 +159,13 @@ class ReviewWorker(Worker):
             if self._interrupted_job_id == job.id:
                 self._interrupted_job_id = None
                 mark_interrupted(self.settings, job, self.store)
+
+    def fork_work_horse(self, job: Job, queue: Any) -> None:
+        try:
+            super().fork_work_horse(job, queue)  # the work-horse never returns from this
+        finally:
+            if os.getpid() == self._worker_pid:
+                after_fork()
 
     def handle_work_horse_killed(self, job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
         """The work-horse died under its scan (the OOM killer, a SIGKILL): RQ records the job as

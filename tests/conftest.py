@@ -241,11 +241,14 @@ def run_worker_burst(settings: Settings) -> None:
     from rq import Worker
 
     from finops.queue import SERIALIZER, redis_connection, worker_queue_names
-    from finops.worker import before_fork
+    from finops.worker import after_fork, before_fork
 
     before_fork()  # as ReviewWorker does: pytest may hold unreachable connections to this database
-    Worker(worker_queue_names(settings), connection=redis_connection(settings), serializer=SERIALIZER).work(
-        burst=True, with_scheduler=False)
+    try:
+        Worker(worker_queue_names(settings), connection=redis_connection(settings), serializer=SERIALIZER).work(
+            burst=True, with_scheduler=False)
+    finally:
+        after_fork()
 
 
 def with_settings(settings: Settings, **changes: object) -> Settings:
