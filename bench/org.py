@@ -58,6 +58,7 @@ from finops.organization import member_role_arn  # noqa: E402
 from finops.sandbox import seed  # noqa: E402
 from finops.sandbox.organization import MemberSpec, seed_organization  # noqa: E402
 from finops.sandbox.replay import (  # noqa: E402
+    _SIGNING_TO_SERVICE,
     REPLAY,
     Answer,
     ReplayServer,
@@ -180,6 +181,7 @@ def record(accounts: int, template_volumes: int, template_ips: int) -> dict[str,
     organization_id, listed = organization_accounts(management)
     management_book = dict(replay.answers)
     management_requests = replay.stats.requests
+    services = {label.split(":", 1)[0] for label in replay.stats.by_action}
     replay.answers.clear()
     replay.reset_stats()
     t0 = time.perf_counter()
@@ -188,6 +190,7 @@ def record(accounts: int, template_volumes: int, template_ips: int) -> dict[str,
     template_s = time.perf_counter() - t0
     template_book = dict(replay.answers)
     template_requests = replay.stats.requests
+    services |= {label.split(":", 1)[0] for label in replay.stats.by_action}
     replay.stop()
     local.stop()  # from here on nothing can reach moto: every answer comes from the recordings
     os.environ["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"  # and nothing in this process may try
@@ -208,6 +211,7 @@ def record(accounts: int, template_volumes: int, template_ips: int) -> dict[str,
         "template_api_calls": sum(c.api_calls for c in member.coverage),
         "management_api_calls": sum(c.api_calls for c in management.coverage),
         "recorded_gaps": gaps,
+        "services": sorted(_SIGNING_TO_SERVICE.get(s, s) for s in services if s),
     }
 
 
@@ -243,6 +247,7 @@ class TreeSampler:
         self.peak_tree_mb = {pid: 0.0 for pid in pids}
         self.peak_worker_mb = {pid: 0.0 for pid in pids}
         self.peak_horse_mb = {pid: 0.0 for pid in pids}
+        self.peak_tree_pss_mb = {pid: 0.0 for pid in pids}  # shared pages (fork's copy-on-write) counted once
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="rss-sampler")
 
@@ -262,6 +267,8 @@ class TreeSampler:
                 self.peak_worker_mb[pid] = max(self.peak_worker_mb[pid], worker)
                 self.peak_horse_mb[pid] = max([self.peak_horse_mb[pid], *horses])
                 self.peak_tree_mb[pid] = max(self.peak_tree_mb[pid], worker + sum(horses))
+                pss = sum(_pss_mb(p) for p in (pid, *_children(pid)))
+                self.peak_tree_pss_mb[pid] = max(self.peak_tree_pss_mb[pid], pss)
 
 
 def _children(pid: int) -> list[int]:
@@ -274,6 +281,25 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds of a process and of the children it has waited for (a worker's work-horses)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
+
+
+def _pss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def _rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -284,8 +310,15 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def worker_command(what_if: str, *args: str) -> list[str]:
+    """``finops-pack worker``, or (what-if) the same through bench/org_worker.py's patches."""
+    if what_if:
+        return [sys.executable, str(BENCH / "org_worker.py"), what_if, *args]
+    return [sys.executable, "-m", "finops.cli", "worker", *args]
+
+
 def run_review(rec: dict[str, Any], replay: OrgReplayServer, scan_workers: int, redis_binary: str,
-               timeout: float) -> dict[str, Any]:
+               timeout: float, what_if: str = "") -> dict[str, Any]:
     """One organization review from submit to finished, with ``scan_workers`` scan workers."""
     from finops import reviews
     from finops.db import connect
@@ -304,6 +337,7 @@ def run_review(rec: dict[str, Any], replay: OrgReplayServer, scan_workers: int, 
         "FINOPS_DB_PATH": str(workdir / "finops.db"), "FINOPS_SECRET_KEY": SECRET,
         "FINOPS_SCANNER_PRINCIPAL_ARN": seed.DEFAULT_SCANNER_PRINCIPAL, "FINOPS_LOG_LEVEL": "WARNING",
         "NETGUARD_LOG": str(NETGUARD_LOG), "PYTHONPATH": os.pathsep.join([str(NETGUARD_DIR), str(ROOT)]),
+        "FINOPS_BENCH_WARM_SERVICES": ",".join(rec["services"]),  # read by bench/org_worker.py only
     })
     settings = Settings.from_env(env)
     scan_env = {**env, "FINOPS_DB_PATH": str(workdir / "scan-workers-have-no-database" / "finops.db")}
@@ -312,14 +346,14 @@ def run_review(rec: dict[str, Any], replay: OrgReplayServer, scan_workers: int, 
         connection = redis_connection(settings)
         _wait(lambda: _pings(connection), 10, "redis-server did not start")
         store_log = open(workdir / "store.log", "w")  # noqa: SIM115 - closed with the directory
-        procs.append(subprocess.Popen([sys.executable, "-m", "finops.cli", "worker", "--store", "--no-scan"],
+        procs.append(subprocess.Popen(worker_command(what_if, "--store", "--no-scan"),
                                       cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=store_log))
         scanners = []
         for number in range(scan_workers):
             home = workdir / f"scan-{number}"
             home.mkdir()
             log_file = open(workdir / f"scan-{number}.log", "w")  # noqa: SIM115
-            scanners.append(subprocess.Popen([sys.executable, "-m", "finops.cli", "worker"], cwd=home, env=scan_env,
+            scanners.append(subprocess.Popen(worker_command(what_if), cwd=home, env=scan_env,
                                              stdout=subprocess.DEVNULL, stderr=log_file))
         procs += scanners
         from rq import Worker
@@ -337,6 +371,8 @@ def run_review(rec: dict[str, Any], replay: OrgReplayServer, scan_workers: int, 
         replay.reset_stats()
         sampler = TreeSampler([p.pid for p in scanners]).start()
         load_during = [os.getloadavg()[0]]
+        cpu0 = {p.pid: _cpu_s(p.pid) for p in procs}  # after start-up: the review's own CPU from here
+        bench_cpu0 = time.process_time()
         started = time.perf_counter()
         reviews.submit(db, review["id"], role_arn=rec["role_arn"], external_id=EXTERNAL_ID,
                        contact=reviews.Contact("Bench", "bench@example.com", "Bench Co"),
@@ -352,6 +388,11 @@ def run_review(rec: dict[str, Any], replay: OrgReplayServer, scan_workers: int, 
                 next_load += 5
             time.sleep(0.1)
         wall = time.perf_counter() - started
+        bench_cpu = time.process_time() - bench_cpu0  # mostly the replay server's threads
+        time.sleep(0.5)  # the last jobs' work-horses reaped, their CPU in their worker's cutime
+        cpu = {"scan_workers": sum(_cpu_s(p.pid) - cpu0[p.pid] for p in scanners),
+               "store_worker": _cpu_s(procs[1].pid) - cpu0[procs[1].pid],
+               "redis": _cpu_s(procs[0].pid) - cpu0[procs[0].pid], "bench_and_replay": bench_cpu}
         sampler.stop()
         load_during.append(os.getloadavg()[0])
         stats = replay.stats.as_dict()
@@ -378,7 +419,7 @@ def run_review(rec: dict[str, Any], replay: OrgReplayServer, scan_workers: int, 
     per_account = stats_by_account(replay)
     member_calls = sorted({n for account, n in per_account.items() if account != rec["management"]})
     return {
-        "scan_workers": scan_workers, "wall_s": round(wall, 2), "status": final["status"],
+        "scan_workers": scan_workers, "what_if": what_if, "wall_s": round(wall, 2), "status": final["status"],
         "error_code": final["error_code"], "warnings": steps[:10],
         "accounts": len(rows), "members": len(members),
         "members_read": sum(1 for r in members if r["status"] == "complete"),
@@ -397,7 +438,11 @@ def run_review(rec: dict[str, Any], replay: OrgReplayServer, scan_workers: int, 
         "peak_rss_tree_mb": [round(v, 1) for v in sampler.peak_tree_mb.values()],
         "peak_rss_worker_mb": [round(v, 1) for v in sampler.peak_worker_mb.values()],
         "peak_rss_horse_mb": [round(v, 1) for v in sampler.peak_horse_mb.values()],
+        "peak_pss_tree_mb": [round(v, 1) for v in sampler.peak_tree_pss_mb.values()],
         "load_avg_during": [round(x, 2) for x in load_during],
+        "cpu_s": {k: round(v, 2) for k, v in cpu.items()},
+        "cpu_s_per_account": round(sum(cpu.values()) / max(len(rows), 1), 2),
+        "scan_cpu_s_per_account": round(cpu["scan_workers"] / max(len(rows), 1), 2),
         "log_tail": logs if final["status"] not in ("complete",) else "",
     }
 
@@ -438,6 +483,9 @@ def main() -> int:
     parser.add_argument("--addresses", type=int, default=2, help="unassociated Elastic IPs per region in the template")
     parser.add_argument("--timeout", type=float, default=900, help="seconds a review may take")
     parser.add_argument("--output", default=str(BENCH / "results" / "org.json"))
+    parser.add_argument("--what-if", action="append", default=[], metavar="preload|shared-loader",
+                        help="also run every worker count with bench/org_worker.py's patches (not the product's "
+                             "code); repeat for several")
     args = parser.parse_args()
     worker_counts = [int(x) for x in args.workers.split(",")]
     redis_binary = shutil.which("redis-server", path="/usr/bin:/usr/local/bin") or shutil.which("redis-server")
@@ -452,11 +500,13 @@ def main() -> int:
     replay = OrgReplayServer(rec["management"], rec["template"], rec.pop("management_book"),
                              rec.pop("template_book"), args.latency).start()
     runs = []
+    configs = [(count, "") for count in worker_counts]
+    configs += [(count, what_if) for what_if in args.what_if for count in worker_counts]
     try:
-        for count in worker_counts:
-            print(f"Review with {count} scan worker{'s' if count > 1 else ''} at {args.latency} ms per call ...",
-                  flush=True)
-            run = run_review(rec, replay, count, redis_binary, args.timeout)
+        for count, what_if in configs:
+            print(f"Review with {count} scan worker{'s' if count > 1 else ''} at {args.latency} ms per call"
+                  + (f", what-if {what_if} (not the product's code)" if what_if else "") + " ...", flush=True)
+            run = run_review(rec, replay, count, redis_binary, args.timeout, what_if)
             print(f"  {run['status']} in {run['wall_s']:.1f} s; {run['members_read']}/{run['members']} members read; "
                   f"scan per member p50 {run['scan_s_p50']} s p95 {run['scan_s_p95']} s; "
                   f"peak RSS per worker tree {run['peak_rss_tree_mb']} MB; load {run['load_avg_during']}",
@@ -485,13 +535,17 @@ def main() -> int:
         problems.append(f"the recorded scans have coverage gaps: {rec['recorded_gaps']}")
     if violations := NETGUARD_LOG.read_text().strip():
         problems.append(f"network guard: something tried to leave loopback: {violations}")
-    speedup = None
-    if len(runs) >= 2:
-        speedup = round(runs[0]["wall_s"] / runs[-1]["wall_s"], 2)
+    product = [r for r in runs if not r["what_if"]]
+    speedup = round(product[0]["wall_s"] / product[-1]["wall_s"], 2) if len(product) >= 2 else None
+    what_if_speedups = {}  # each what-if's own 1 vs 4 workers
+    for what_if in args.what_if:
+        mine = [r for r in runs if r["what_if"] == what_if]
+        if len(mine) >= 2:
+            what_if_speedups[what_if] = round(mine[0]["wall_s"] / mine[-1]["wall_s"], 2)
     target_ok = speedup is not None and speedup >= TARGET_SPEEDUP
     if speedup is not None and not target_ok:
-        problems.append(f"{runs[-1]['scan_workers']} workers only {speedup}x faster than {runs[0]['scan_workers']} "
-                        f"(target {TARGET_SPEEDUP}x)")
+        problems.append(f"{product[-1]['scan_workers']} workers only {speedup}x faster than "
+                        f"{product[0]['scan_workers']} (target {TARGET_SPEEDUP}x)")
 
     summary = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -510,6 +564,7 @@ def main() -> int:
         },
         "runs": [{k: v for k, v in r.items() if k != "log_tail"} for r in runs],
         "speedup": speedup,
+        "what_if_speedup": what_if_speedups,
         "targets": {f"speedup_ge_{TARGET_SPEEDUP}x": target_ok},
         "problems": problems,
         "bench_s": round(time.perf_counter() - bench_started, 1),
@@ -537,22 +592,38 @@ def _print_table(s: dict[str, Any]) -> None:
           f"(${o['template_savings_monthly']}/month)")
     print()
     header = (f"{'scan workers':>12}  {'status':>8}  {'wall':>8}  {'read':>7}  {'scan mean':>9}  {'p50':>6}  "
-              f"{'p95':>6}  {'mgmt':>6}  {'HTTP reqs':>9}  {'peak RSS per worker tree (worker / horse)':<44}  load")
+              f"{'p95':>6}  {'mgmt':>6}  {'HTTP reqs':>9}  {'load':>9}  peak memory per scan worker tree, MB: "
+              "RSS worker+horse (PSS)")
     print(header)
     print("-" * len(header))
     for r in s["runs"]:
-        rss = ", ".join(f"{t:.0f} ({w:.0f}/{h:.0f})" for t, w, h in
-                        zip(r["peak_rss_tree_mb"], r["peak_rss_worker_mb"], r["peak_rss_horse_mb"], strict=True))
+        memory = ", ".join(f"{w:.0f}+{h:.0f} ({p:.0f})" for w, h, p in
+                           zip(r["peak_rss_worker_mb"], r["peak_rss_horse_mb"], r["peak_pss_tree_mb"], strict=True))
+        load = f"{min(r['load_avg_during']):.1f}-{max(r['load_avg_during']):.1f}"
         print(f"{r['scan_workers']:>12}  {r['status']:>8}  {r['wall_s']:>6.1f} s  "
               f"{r['members_read']:>3}/{r['members']:<3}  {r['scan_s_mean'] or 0:>7.2f} s  "
               f"{r['scan_s_p50'] or 0:>4.2f} s  "
               f"{r['scan_s_p95'] or 0:>4.2f} s  {r['management_scan_s'] or 0:>4.1f} s  {r['http_requests']:>9}  "
-              f"{rss:<44}  {'-'.join(str(x) for x in (min(r['load_avg_during']), max(r['load_avg_during'])))}")
+              f"{load:>9}  {memory}" + (f"  [what-if {r['what_if']}]" if r["what_if"] else ""))
+    for r in s["runs"]:
+        c = r["cpu_s"]
+        print(f"CPU, {r['scan_workers']} workers{' ' + r['what_if'] if r['what_if'] else ''}: "
+              f"{r['cpu_s_per_account']:.2f} s per account ({r['scan_cpu_s_per_account']:.2f} s in scan workers); "
+              f"scan workers {c['scan_workers']:.1f} s, store worker {c['store_worker']:.1f} s, "
+              f"redis {c['redis']:.1f} s, "
+              f"replay server {c['bench_and_replay']:.1f} s: on {s['machine']['cpus']} cores at best "
+              f"{sum(c.values()) / s['machine']['cpus']:.1f} s of wall")
     print()
+    product = [r for r in s["runs"] if not r["what_if"]]
     if s["speedup"] is not None:
-        print(f"Target  {s['runs'][-1]['scan_workers']} scan workers >= {TARGET_SPEEDUP}x faster than "
-              f"{s['runs'][0]['scan_workers']}: {'PASS' if s['targets'][f'speedup_ge_{TARGET_SPEEDUP}x'] else 'FAIL'} "
-              f"({s['speedup']}x)")
+        ok = s["targets"][f"speedup_ge_{TARGET_SPEEDUP}x"]
+        print(f"Target  {product[-1]['scan_workers']} scan workers >= {TARGET_SPEEDUP}x faster than "
+              f"{product[0]['scan_workers']}: {'PASS' if ok else 'FAIL'} ({s['speedup']}x)")
+    for what_if, ratio in s["what_if_speedup"].items():
+        mine = [r for r in s["runs"] if r["what_if"] == what_if]
+        print(f"What-if {what_if} (not the product's code): {mine[-1]['scan_workers']} scan workers {ratio}x faster "
+              f"than {mine[0]['scan_workers']}; {mine[-1]['wall_s']} s vs the product's {product[-1]['wall_s']} s "
+              f"with {product[-1]['scan_workers']}")
     for problem in s["problems"]:
         print(f"PROBLEM {problem}")
     print(f"Benchmark took {s['bench_s']:.0f} s")
