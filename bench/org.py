@@ -281,6 +281,15 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _cpu_stall_s() -> float:
+    """Seconds during which some runnable task waited for a CPU (Linux PSI), 0 where unavailable."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return 0.0
+    return int(line.rsplit("total=", 1)[1]) / 1e6
+
+
 def _cpu_s(pid: int) -> float:
     """CPU seconds of a process and of the children it has waited for (a worker's work-horses)."""
     try:
@@ -373,6 +382,7 @@ def run_review(rec: dict[str, Any], replay: OrgReplayServer, scan_workers: int, 
         load_during = [os.getloadavg()[0]]
         cpu0 = {p.pid: _cpu_s(p.pid) for p in procs}  # after start-up: the review's own CPU from here
         bench_cpu0 = time.process_time()
+        stall0 = _cpu_stall_s()
         started = time.perf_counter()
         reviews.submit(db, review["id"], role_arn=rec["role_arn"], external_id=EXTERNAL_ID,
                        contact=reviews.Contact("Bench", "bench@example.com", "Bench Co"),
@@ -388,6 +398,7 @@ def run_review(rec: dict[str, Any], replay: OrgReplayServer, scan_workers: int, 
                 next_load += 5
             time.sleep(0.1)
         wall = time.perf_counter() - started
+        stalled = _cpu_stall_s() - stall0
         bench_cpu = time.process_time() - bench_cpu0  # mostly the replay server's threads
         time.sleep(0.5)  # the last jobs' work-horses reaped, their CPU in their worker's cutime
         cpu = {"scan_workers": sum(_cpu_s(p.pid) - cpu0[p.pid] for p in scanners),
@@ -441,6 +452,8 @@ def run_review(rec: dict[str, Any], replay: OrgReplayServer, scan_workers: int, 
         "peak_pss_tree_mb": [round(v, 1) for v in sampler.peak_tree_pss_mb.values()],
         "load_avg_during": [round(x, 2) for x in load_during],
         "cpu_s": {k: round(v, 2) for k, v in cpu.items()},
+        # share of the run's wall time in which some runnable task (ours or another session's) waited for a CPU
+        "cpu_pressure": round(stalled / wall, 2),
         "cpu_s_per_account": round(sum(cpu.values()) / max(len(rows), 1), 2),
         "scan_cpu_s_per_account": round(cpu["scan_workers"] / max(len(rows), 1), 2),
         "log_tail": logs if final["status"] not in ("complete",) else "",
@@ -612,7 +625,7 @@ def _print_table(s: dict[str, Any]) -> None:
               f"scan workers {c['scan_workers']:.1f} s, store worker {c['store_worker']:.1f} s, "
               f"redis {c['redis']:.1f} s, "
               f"replay server {c['bench_and_replay']:.1f} s: on {s['machine']['cpus']} cores at best "
-              f"{sum(c.values()) / s['machine']['cpus']:.1f} s of wall")
+              f"{sum(c.values()) / s['machine']['cpus']:.1f} s of wall; CPU pressure {r['cpu_pressure']:.0%}")
     print()
     product = [r for r in s["runs"] if not r["what_if"]]
     if s["speedup"] is not None:
