@@ -522,7 +522,8 @@ def main() -> int:
             run = run_review(rec, replay, count, redis_binary, args.timeout, what_if)
             print(f"  {run['status']} in {run['wall_s']:.1f} s; {run['members_read']}/{run['members']} members read; "
                   f"scan per member p50 {run['scan_s_p50']} s p95 {run['scan_s_p95']} s; "
-                  f"peak RSS per worker tree {run['peak_rss_tree_mb']} MB; load {run['load_avg_during']}",
+                  f"peak PSS per worker tree {run['peak_pss_tree_mb']} MB; load "
+                  f"{min(run['load_avg_during']):.1f}-{max(run['load_avg_during']):.1f}",
                   flush=True)
             runs.append(run)
     finally:
