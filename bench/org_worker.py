@@ -9,6 +9,9 @@ bench/org.py ``--what-if`` (see bench/README.md, "Organization benchmark: what-i
   so its cache of parsed service models, endpoint rules and paginators), and the worker process
   fills it before it forks (a client per service the scan uses), so a work-horse parses no JSON
   model again. Implies ``preload``.
+- ``gc-freeze``: ``finops.worker.before_fork`` also calls ``gc.freeze()`` after its collection, so
+  the work-horse's garbage collector never writes to the objects it inherited (each write copies a
+  page: copy-on-write), e.g. the loader's parsed models.
 
 Then runs ``finops.cli.main(["worker", ...])`` unchanged.
 """
@@ -68,6 +71,20 @@ def share_loader() -> None:
                 print(f"org_worker: not warmed {service}: {error}", file=sys.stderr)
 
 
+def freeze_before_fork() -> None:
+    import gc
+
+    import finops.worker
+
+    original = finops.worker.before_fork
+
+    def before_fork() -> None:
+        original()
+        gc.freeze()
+
+    finops.worker.before_fork = before_fork
+
+
 def main() -> int:
     what_ifs = {w for w in sys.argv[1].split(",") if w and w != "-"}
     started = time.process_time()
@@ -75,6 +92,8 @@ def main() -> int:
         preload()
     if "shared-loader" in what_ifs:
         share_loader()
+    if "gc-freeze" in what_ifs:
+        freeze_before_fork()
     if what_ifs:
         print(f"org_worker: what-if {sorted(what_ifs)} prepared in {time.process_time() - started:.2f} s CPU",
               file=sys.stderr)
