@@ -530,7 +530,9 @@ def main() -> int:
         replay.stop()
 
     problems = []
-    expected = (rec["template_findings"], None)
+    from decimal import Decimal
+
+    expected = (rec["template_findings"], int(Decimal(rec["template_savings"]) * 1_000_000))
     for run in runs:
         label = f"{run['scan_workers']} workers"
         if run["replay_misses"]:
@@ -540,9 +542,9 @@ def main() -> int:
         if run["members"] != len(rec["members"]) or run["members_read"] != len(rec["members"]):
             problems.append(f"{label}: {run['members_read']} of {len(rec['members'])} members read "
                             f"({run['members']} rows, statuses {run['member_status']})")
-        if len(run["member_results"]) != 1 or run["member_results"][0][0] != expected[0]:
-            problems.append(f"{label}: members' (findings, savings) differ from the template's "
-                            f"({rec['template_findings']} findings): {run['member_results'][:5]}")
+        if [tuple(r) for r in run["member_results"]] != [expected]:
+            problems.append(f"{label}: members' (findings, savings in micro-dollars) differ from the template's "
+                            f"{expected}: {run['member_results'][:5]}")
         if run["attempts_max"] > 1:
             problems.append(f"{label}: some account was scanned {run['attempts_max']} times (a lost worker)")
     if rec["recorded_gaps"]:
