@@ -1,0 +1,106 @@
+"""WHAT-IF, NOT THE PRODUCT'S CODE: ``finops-pack worker`` with proposed changes patched in, for
+bench/org.py ``--what-if`` (see bench/README.md, "Organization benchmark: what-if").
+
+    python bench/org_worker.py WHAT_IFS [worker arguments...]      WHAT_IFS: comma separated, or "-"
+
+- ``preload``: the worker process imports what a scan job needs (jobs.scan, finops.scan, every
+  collector and check) before it forks work-horses, so no work-horse imports them again.
+- ``shared-loader``: every botocore session of the process shares one botocore data loader (and
+  so its cache of parsed service models, endpoint rules and paginators), and the worker process
+  fills it before it forks (a client per service the scan uses), so a work-horse parses no JSON
+  model again. Implies ``preload``.
+- ``gc-freeze``: ``finops.worker.before_fork`` also calls ``gc.freeze()`` after its collection, so
+  the work-horse's garbage collector never writes to the objects it inherited (each write copies a
+  page: copy-on-write), e.g. the loader's parsed models.
+
+Then runs ``finops.cli.main(["worker", ...])`` unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+# Not bench/ (Python puts a script's directory first): pickle probes ``import org`` (Jython's
+# org.python.core), which would find bench/org.py.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+
+def preload() -> None:
+    import finops.organization  # noqa: F401
+    import finops.scan  # noqa: F401
+    import jobs.scan  # noqa: F401
+    import jobs.store  # noqa: F401
+    from finops.collect import discover
+
+    discover()
+    try:
+        from finops.checks import discover as discover_checks
+
+        discover_checks()
+    except ImportError:
+        pass
+
+
+def share_loader() -> None:
+    """One botocore Loader per process for every guarded session, filled before forking."""
+    from botocore.loaders import create_loader
+
+    from finops.aws import guard
+
+    loader = create_loader()
+    original_init = guard._GuardedCore.__init__
+
+    def init(self: Any) -> None:
+        original_init(self)
+        self.register_component("data_loader", loader)
+
+    guard._GuardedCore.__init__ = init  # type: ignore[method-assign]
+    from finops.aws.guard import guarded_session
+    from finops.aws.session import SCANNER_OPERATIONS
+
+    session = guarded_session(SCANNER_OPERATIONS)
+    for service in os.environ.get("FINOPS_BENCH_WARM_SERVICES", "").split(","):
+        if service:
+            try:
+                session.client(service, region_name="us-east-1")
+            except Exception as error:  # noqa: BLE001 - a what-if: an unknown name is only not warmed
+                print(f"org_worker: not warmed {service}: {error}", file=sys.stderr)
+
+
+def freeze_before_fork() -> None:
+    import gc
+
+    import finops.worker
+
+    original = finops.worker.before_fork
+
+    def before_fork() -> None:
+        original()
+        gc.freeze()
+
+    finops.worker.before_fork = before_fork
+
+
+def main() -> int:
+    what_ifs = {w for w in sys.argv[1].split(",") if w and w != "-"}
+    started = time.process_time()
+    if what_ifs & {"preload", "shared-loader"}:
+        preload()
+    if "shared-loader" in what_ifs:
+        share_loader()
+    if "gc-freeze" in what_ifs:
+        freeze_before_fork()
+    if what_ifs:
+        print(f"org_worker: what-if {sorted(what_ifs)} prepared in {time.process_time() - started:.2f} s CPU",
+              file=sys.stderr)
+    from finops.cli import main as cli_main
+
+    return cli_main(["worker", *sys.argv[2:]])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
