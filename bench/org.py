@@ -131,13 +131,7 @@ class OrgReplayServer(ReplayServer):
             self.requests_by_account[account] = self.requests_by_account.get(account, 0) + 1
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)  # on this request's own thread: calls overlap
-        answer = self.books[self.template if member else self.management].get(key)
-        with self._lock:
-            if answer is None:
-                self.stats.misses += 1
-                self.stats.missed_keys.append(key)
-            else:
-                self.stats.replayed += 1
+        answer = self.recalled(self.books[self.template if member else self.management], key)
         if answer is None:
             return _miss(key, headers)
         payload = answer.body

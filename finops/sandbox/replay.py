@@ -242,17 +242,22 @@ class ReplayServer(BackgroundServer):
                 self.stats.throttled_by_action[label] = self.stats.throttled_by_action.get(label, 0) + 1
         if throttled:
             return _throttled(label)
-        answer = self.answers.get(key)
+        answer = self.recalled(self.answers, key)
+        if answer is None:
+            return _miss(key, headers)
+        if label == "sts:AssumeRole":
+            return _fresh_session(answer)
+        return answer
+
+    def recalled(self, book: dict[str, Answer], key: str) -> Answer | None:
+        """The recorded answer to ``key`` in ``book``, counted as replayed or missed."""
+        answer = book.get(key)
         with self._lock:
             if answer is None:
                 self.stats.misses += 1
                 self.stats.missed_keys.append(key)
             else:
                 self.stats.replayed += 1
-        if answer is None:
-            return _miss(key, headers)
-        if label == "sts:AssumeRole":
-            return _fresh_session(answer)
         return answer
 
     def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
