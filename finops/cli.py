@@ -115,10 +115,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     if args.store:
         settings = settings.with_secret_key()  # the mail job derives the report link from it
         _requeue_lost_reviews(settings)
-    if not args.no_scan:
-        from finops.worker import warm_up
+    from finops.worker import warm_up
 
-        warm_up()  # the work-horses it forks inherit the imports and the parsed service models
+    warm_up(scan=not args.no_scan, store=args.store)  # its work-horses inherit imports and parsed models
     worker = ReviewWorker(worker_queue_names(settings, store=args.store, scan=not args.no_scan),
                           connection=connection, settings=settings, store=args.store, serializer=SERIALIZER)
     if args.parent_pid:
