@@ -24,7 +24,8 @@ from redis import Redis
 
 PREFIX = "finops:review"
 RESULT_TTL = 24 * 3600  # seconds a result waits for its store job
-PROGRESS_COALESCE = 2  # seconds: at most one progress job queued per review in this time
+PROGRESS_COALESCE = 2  # seconds: at most one progress job per review starts in this time...
+PROGRESS_PENDING = 60  # ...and at most one waits in the queue (a lost one is replaced after this)
 
 
 def _key(kind: str, review_id: str, attempt: int, *rest: str) -> str:
@@ -60,6 +61,18 @@ def put(connection: Redis, key: str, data: bytes) -> None:
 def get(connection: Redis, key: str) -> bytes | None:
     value = connection.get(key)
     return None if value is None else bytes(value)
+
+
+def progress_wanted(connection: Redis, review_id: str, attempt: int) -> bool:
+    """True once per progress job to queue: none of this review is waiting in the queue, and
+    none started in the last PROGRESS_COALESCE seconds (``progress_started``)."""
+    return bool(connection.set(pending_key(review_id, attempt), 1, nx=True, ex=PROGRESS_PENDING))
+
+
+def progress_started(connection: Redis, review_id: str, attempt: int) -> None:
+    """A progress job has started: the next may be queued PROGRESS_COALESCE seconds from now. A
+    store worker busy with a long job thus finds one progress job waiting, not one per 2 s."""
+    connection.set(pending_key(review_id, attempt), 1, xx=True, ex=PROGRESS_COALESCE)
 
 
 def push_step(connection: Redis, review_id: str, attempt: int, message: str, level: str = "info") -> None:

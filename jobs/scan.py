@@ -3,7 +3,8 @@
 The job assumes the account's role with the review's External ID (after its own safety probe),
 scans it, and leaves the result in Redis for the store job (``finops.pipeline``): read, or the
 sentence saying why the account could not be read. Steps and progress go to Redis too, and a
-progress job is queued for the store worker at most every ``PROGRESS_COALESCE`` seconds.
+progress job is queued for the store worker when none is waiting, at most every
+``PROGRESS_COALESCE`` seconds.
 
 An account that cannot be read is an outcome, not a job failure: only a lost worker (killed,
 out of memory, stopped past its grace) fails the job, and RQ then runs it again (``Retry``),
@@ -125,7 +126,7 @@ def _nudger(connection: Any, settings: Settings, review_id: str, attempt: int) -
 
     def nudge() -> None:
         try:
-            if connection.set(pipeline.pending_key(review_id, attempt), 1, nx=True, ex=pipeline.PROGRESS_COALESCE):
+            if pipeline.progress_wanted(connection, review_id, attempt):
                 enqueue_progress(settings, review_id, attempt, connection)
         except Exception as error:  # noqa: BLE001 - progress is best effort; the result is what counts
             log.warning("review=%s state=progress-not-queued error=%s", review_id[:6], type(error).__name__)

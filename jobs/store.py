@@ -44,6 +44,7 @@ SCANNING = "scanning"  # a member account's row while its scan job runs
 
 def store_progress(review_id: str, attempt: int) -> str:
     connection = _connection()
+    pipeline.progress_started(connection, review_id, attempt)
     db = connect(Settings.from_env().db_path)
     if not reviews.is_running(db, review_id, attempt):
         return "skipped"

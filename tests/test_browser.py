@@ -107,7 +107,7 @@ def test_customer_watches_the_review_run_to_the_report(app, live_server, worker,
     page.click("#start-scan")
     page.wait_for_selector("#progress")
     shot(page, "04-progress")
-    page.wait_for_selector("#report-link", timeout=60_000)  # htmx polls, then reloads when done
+    page.wait_for_selector("#report-link", timeout=90_000)  # htmx polls, then reloads when done (17 regions)
     assert page.inner_text("#review-status") == "COMPLETE" or page.inner_text("#review-status").lower() == "complete"
     assert "Report ready" in page.inner_text("#step-log")
     shot(page, "05-complete")
