@@ -379,13 +379,12 @@ def _interrupt_orphaned_scans(settings: Settings) -> None:
     from finops import reviews
     from finops.db import connect
     from finops.errors import ScanInterrupted
-    from finops.queue import drop_review_jobs, review_jobs_alive
+    from finops.queue import drop_review_jobs, liveness
 
     db = connect(settings.db_path)
     # A review whose scan waits in the queue goes on; one whose job was running has lost its worker.
-    for review_id in reviews.interrupt_running(
-            db, ScanInterrupted("no embedded worker"),
-            alive=lambda review: review_jobs_alive(settings, review, running_counts=False)):
+    for review_id in reviews.interrupt_running(db, ScanInterrupted("no embedded worker"),
+                                              alive=liveness(settings, running_counts=False)):
         drop_review_jobs(settings, reviews.get_review(db, review_id))
         log.warning("review=%s state=failed code=scan_interrupted reason=embedded-worker-gone", review_id[:6])
 

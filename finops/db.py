@@ -316,9 +316,9 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
 ]
 
 # Child tables, deleted before their review (foreign keys are enforced).
+COST_TABLES = ("spend_monthly", "spend_daily", "resource_costs", "cost_recommendations", "cost_summary")
 REVIEW_CHILD_TABLES = (
-    "review_steps", "coverage", "inventory", "findings",
-    "spend_monthly", "spend_daily", "resource_costs", "cost_recommendations", "cost_summary", "check_runs",
+    "review_steps", "coverage", "inventory", "findings", *COST_TABLES, "check_runs",
     "review_accounts", "outbox", "finding_notes", "connection_checks",
 )
 # What a new scan replaces: the operator's notes, the outbox and connection checks stay.

@@ -335,18 +335,33 @@ def drop_review_jobs(settings: Settings, review: dict[str, Any], connection: Red
 def enqueue_first_account(settings: Settings, review: dict[str, Any], connection: Redis | None = None) -> None:
     """The review's first account (its single account, or the organization's management account)
     and, for a single account, the finish. Deterministic ids: safe to call again."""
-    import json
-
     from finops.aws.arn import parse_role_arn
 
     organization = review["scope"] == "organization"
-    store = enqueue_account(settings, {
-        "review_id": review["id"], "attempt": review["attempt"],
-        "account_id": parse_role_arn(review["role_arn"]).account_id, "name": "",
-        "kind": "management" if organization else "single", "role_arn": review["role_arn"],
-    }, external_id=review["external_id"], thresholds=json.loads(review["thresholds"] or "{}"), connection=connection)
+    store = enqueue_review_account(settings, review, account_id=parse_role_arn(review["role_arn"]).account_id,
+                                   name="", kind="management" if organization else "single",
+                                   role_arn=review["role_arn"], connection=connection)
     if not organization:  # an organization's finish waits for its members: the management store queues it
         enqueue_finish(settings, review["id"], review["attempt"], [store], connection)
+
+
+def enqueue_review_account(settings: Settings, review: dict[str, Any], *, account_id: str, name: str, kind: str,
+                           role_arn: str, connection: Redis | None = None) -> Job:
+    """``enqueue_account`` for one account of this attempt of ``review`` (its External ID and
+    threshold overrides go with the scan order); returns the store job."""
+    import json
+
+    spec = {"review_id": review["id"], "attempt": review["attempt"], "account_id": account_id, "name": name,
+            "kind": kind, "role_arn": role_arn}
+    return enqueue_account(settings, spec, external_id=review["external_id"],
+                           thresholds=json.loads(review["thresholds"] or "{}"), connection=connection)
+
+
+def liveness(settings: Settings, *, running_counts: bool = True) -> Any:
+    """``review_jobs_alive`` for these settings, as ``reviews.reap_if_stale`` and
+    ``reviews.interrupt_running`` take it."""
+    return lambda review: review_jobs_alive(settings, review, running_counts=running_counts)
+
 
 def enqueue_connection_check(settings: Settings, check_id: str, connection: Redis | None = None) -> None:
     quick_queue(settings, connection).enqueue(

@@ -21,7 +21,7 @@ from finops import links
 from finops.aws.arn import new_external_id, parse_role_arn
 from finops.config import Settings
 from finops.cost import CE_REQUEST_PRICE
-from finops.db import REVIEW_CHILD_TABLES, REVIEW_RESULT_TABLES, atomic, iso, parse_iso, utcnow
+from finops.db import COST_TABLES, REVIEW_CHILD_TABLES, REVIEW_RESULT_TABLES, atomic, iso, parse_iso, utcnow
 from finops.errors import (
     ExternalIdMismatch,
     FinopsError,
@@ -431,7 +431,6 @@ def is_running(db: sqlite_utils.Database, review_id: str, attempt: int) -> bool:
     return row is not None and row[0] == RUNNING and row[1] == attempt
 
 
-COST_TABLES = ("spend_monthly", "spend_daily", "resource_costs", "cost_recommendations", "cost_summary")
 
 
 def _insert_account(db: sqlite_utils.Database, review_id: str, row: dict[str, Any], result: ScanResult | None,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -38,7 +37,7 @@ def run_review_job(review_id: str) -> str:
     try:
         enqueue_first_account(settings, review)
     except FinopsError as error:
-        _fail(db, review_id, error)
+        fail_or_log(db, review_id, error)
         return "failed"
     except RedisError as error:  # the review stays running: the store worker's maintenance queues it again
         log.warning("review=%s state=enqueue-failed error=%s (resumed once Redis answers)", review_id[:6],
@@ -46,7 +45,7 @@ def run_review_job(review_id: str) -> str:
         return "enqueue-failed"
     except Exception as error:
         log.exception("review=%s state=failed code=enqueue error=%s", review_id[:6], type(error).__name__)
-        _fail(db, review_id, WorkerLost(f"could not queue the scan: {type(error).__name__}"))
+        fail_or_log(db, review_id, WorkerLost(f"could not queue the scan: {type(error).__name__}"))
         return "failed"
     return "queued-scan"
 
@@ -65,21 +64,10 @@ def send_report_email(settings: Settings, db: Any, review_id: str) -> None:
         log.warning("outbox=%s state=enqueue-failed error=%s", message_id, type(error).__name__)
 
 
-def best_effort(review_id: str, write: Callable[[Any], None]) -> Callable[[Any], None]:
-    """A progress write that a busy or full database skips (logged) instead of failing the scan."""
-
-    def run(value: Any) -> None:
-        try:
-            write(value)
-        except sqlite3.OperationalError as error:
-            log.warning("review=%s state=progress-not-saved error=%s", review_id[:6], error)
-
-    return run
-
-
-def _fail(db: Any, review_id: str, error: FinopsError) -> None:
+def fail_or_log(db: Any, review_id: str, error: FinopsError, attempt: int | None = None) -> None:
+    """Fail the review with the error's sentence; when the database refuses even that, log it."""
     try:
-        reviews.fail(db, review_id, error)
+        reviews.fail(db, review_id, error, attempt=attempt)
     except (FinopsError, sqlite3.Error) as second:  # the database refuses even that: the heartbeat
         # stops, and the review is failed as lost once FINOPS_HEARTBEAT_TIMEOUT has passed
         log.error("review=%s state=fail-not-saved code=%s error=%s", review_id[:6], error.code, second)

@@ -13,7 +13,6 @@ once it is stored.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 from datetime import UTC, datetime
@@ -120,7 +119,7 @@ def _reason(kind: str, account: OrgAccount, role_arn: str, outcome: dict[str, An
 def _fan_out(settings: Settings, connection: Any, db: Any, spec: dict[str, Any], result: ScanResult | None,
              stored: dict[str, Any]) -> None:
     """After the management account: its members' rows, their scan and store jobs, and the finish."""
-    from finops.queue import enqueue_account, enqueue_finish
+    from finops.queue import enqueue_finish, enqueue_review_account
 
     review_id, attempt = spec["review_id"], spec["attempt"]
     if result is None:  # no account list, no cost data: the review fails with the management account's sentence
@@ -146,11 +145,8 @@ def _fan_out(settings: Settings, connection: Any, db: Any, spec: dict[str, Any],
         f"member accounts to scan" + (f", {len(members) - len(active)} not active (not scanned)"
                                       if len(members) > len(active) else "")))
     stores = [
-        enqueue_account(settings, {
-            "review_id": review_id, "attempt": attempt, "account_id": account.account_id, "name": account.name,
-            "kind": MEMBER, "role_arn": member_role_arn(spec["role_arn"], account.account_id),
-        }, external_id=review["external_id"], thresholds=json.loads(review["thresholds"] or "{}"),
-            connection=connection)
+        enqueue_review_account(settings, review, account_id=account.account_id, name=account.name, kind=MEMBER,
+                               role_arn=member_role_arn(spec["role_arn"], account.account_id), connection=connection)
         for account in active
     ]
     enqueue_finish(settings, review_id, attempt, stores, connection)
@@ -164,11 +160,10 @@ def _storage_refused(db: Any, review_id: str, attempt: int, error: StorageError)
     if job is not None and job.retries_left:
         log.warning("review=%s state=store-retry code=%s tries-left=%s", review_id[:6], error.code, job.retries_left)
         raise error
+    from jobs.review import fail_or_log
+
     log.error("review=%s state=failed code=%s", review_id[:6], error.code)
-    try:
-        reviews.fail(db, review_id, error, attempt=attempt)
-    except (FinopsError, sqlite3.Error) as second:
-        log.error("review=%s state=fail-not-saved error=%s", review_id[:6], second)
+    fail_or_log(db, review_id, error, attempt=attempt)
     return "failed"
 
 

@@ -43,6 +43,7 @@ from finops.models import (
     SOURCE_TITLES,
 )
 from finops.money import dollars, from_micros
+from finops.review_scope import ORGANIZATION
 
 SCHEMA_VERSION = 2
 STATUS_WORDS = {
@@ -170,7 +171,6 @@ def _build_report(db: sqlite_utils.Database, review: dict) -> dict[str, Any]:
     return _model(review, _read(db, review, by_account=False), None, json.loads(review["regions"] or "[]"))
 
 
-ORGANIZATION = "organization"
 READ_ACCOUNT = ("complete", "partial")  # an account whose scan was stored (failed / skipped ones have none)
 
 

@@ -16,8 +16,10 @@ from finops import connection_checks, links, mail, notes, operators, reviews
 from finops import dashboard as listing
 from finops.errors import FinopsError, ReviewNotFound
 from finops.models import ACTIVE_STATUSES
-from finops.report.loader import ORGANIZATION, account_summaries, review_accounts
+from finops.queue import liveness
+from finops.report.loader import account_summaries, review_accounts
 from finops.report.render_markdown import ACCOUNT_STATUS_WORDS
+from finops.review_scope import ORGANIZATION
 from finops.web.operator_forms import (
     ActionForm,
     FindingNoteForm,
@@ -142,7 +144,7 @@ def create_invitation() -> Any:
 
 def _review(review_id: str) -> dict:
     """A live review (an expired one answers 410 here too, before any purge)."""
-    return reviews.reap_if_stale(db(), reviews.live_review(db(), review_id), settings(), alive=_jobs_alive)
+    return reviews.reap_if_stale(db(), reviews.live_review(db(), review_id), settings(), alive=liveness(settings()))
 
 
 @ops.get("/reviews/<review_id>")
@@ -301,9 +303,3 @@ def send_again(review_id: str) -> Any:
         except Exception:  # noqa: BLE001 - the outbox keeps it queued; the worker loop sends it
             flash("The job queue is unavailable: the email stays queued and is sent when it is back.", "error")
     return redirect(url_for("ops.review", review_id=review_id), code=303)
-
-
-def _jobs_alive(review: dict) -> bool | None:
-    from finops.queue import review_jobs_alive
-
-    return review_jobs_alive(settings(), review)

@@ -15,6 +15,7 @@ from finops.db import connect
 from finops.errors import FinopsError, InvalidInput, QueueUnavailable, ReviewNotFound, ReviewStateError, SignupClosed
 from finops.markup import render as render_note
 from finops.models import ACTIVE_STATUSES, FINISHED_STATUSES
+from finops.queue import liveness
 from finops.report import (
     GROUP_PAGE,
     GROUP_PREVIEW,
@@ -27,9 +28,10 @@ from finops.report import (
     to_markdown,
 )
 from finops.report.charts import category_bars, spend_chart
-from finops.report.loader import ORGANIZATION, account_summaries, review_accounts
+from finops.report.loader import account_summaries, review_accounts
 from finops.report.organization import account_labels, narrowed
 from finops.report.render_markdown import ACCOUNT_STATUS_WORDS, PLACEMENT_WORDS
+from finops.review_scope import ORGANIZATION
 from finops.web.forms import ConnectForm, ScopeForm, StartReviewForm, TestConnectionForm
 
 bp = Blueprint("web", __name__)
@@ -158,7 +160,7 @@ def create_review() -> Response:
 
 def _load(token: str) -> dict:
     """The review an invitation link opens, if it has not expired (ReviewExpired: 410)."""
-    return reviews.reap_if_stale(db(), reviews.get_by_invitation(db(), token), settings(), alive=_jobs_alive)
+    return reviews.reap_if_stale(db(), reviews.get_by_invitation(db(), token), settings(), alive=liveness(settings()))
 
 
 # The wizard's URL is /reviews/<invitation token>. Before invitations it was /reviews/<review id>:
@@ -466,9 +468,3 @@ def _csrf_failed() -> None:
 def _account_counts(review: dict) -> dict[str, int] | None:
     """An organization review's accounts by progress, for its progress panel."""
     return reviews.account_counts(db(), review["id"]) if review.get("scope") == ORGANIZATION else None
-
-
-def _jobs_alive(review: dict) -> bool | None:
-    from finops.queue import review_jobs_alive
-
-    return review_jobs_alive(settings(), review)
