@@ -109,8 +109,8 @@ def _reason(kind: str, account: OrgAccount, role_arn: str, outcome: dict[str, An
         return ""
     if kind == MEMBER:
         if lost:
-            return (f"{account.label()}: the scan of this account was lost (its scan worker stopped, and again "
-                    "when it was run a second time); the other accounts were scanned. Run the review again.")
+            return (f"{account.label()}: the scan of this account was lost (its scan worker stopped each time it "
+                    "was tried); the other accounts were scanned. Run the review again.")
         kind_of_error = AssumeRoleDenied if outcome.get("code") == AssumeRoleDenied.code else FinopsError
         return refusal_sentence(account, role_arn, kind_of_error(customer_message=outcome.get("message") or None))
     return WorkerLost.customer_message if lost else (outcome.get("message") or WorkerLost.customer_message)
