@@ -277,7 +277,8 @@ def enqueue_progress(settings: Settings, review_id: str, attempt: int, connectio
 
 
 def review_jobs(settings: Settings, review: dict[str, Any], connection: Redis | None = None) -> list[Job]:
-    """Every job Redis holds for this attempt of the review (claim, scans, stores, finish, progress)."""
+    """Every job Redis holds for this attempt of the review: claim, scans, stores, finish (progress
+    jobs are not looked at: they only copy steps)."""
     queue = review_queue(settings, connection)
     ids = [key.decode().removeprefix("rq:job:")
            for kind in ("review", "scan", "store", "finish")
@@ -297,8 +298,9 @@ def review_jobs_alive(settings: Settings, review: dict[str, Any], connection: Re
     """Whether the review's attempt is still moving: a job of it waits in a queue (for a free
     worker), or runs on a worker whose lease is current. A job whose worker died (its lease ran
     out) does not count until a worker's maintenance queues it again; a job waiting for another
-    (deferred) does not count by itself. ``running_counts=False``: only waiting jobs count (a
-    start-up that knows every worker that could run one is gone). None when Redis cannot say."""
+    (deferred) does not count by itself. ``running_counts=False``, for a start-up that knows every
+    worker that could run a job is gone: a scan that was running (or stopped) means interrupted,
+    and only waiting jobs count. None when Redis cannot say."""
     try:
         connection = connection or redis_connection(settings)
         jobs = review_jobs(settings, review, connection)
