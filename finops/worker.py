@@ -41,32 +41,51 @@ JOB_MONITORING_SECONDS = 5  # the worker renews its running job's lease this oft
 ABANDONED_AFTER_SECONDS = 15  # a lease not renewed for this long more: the worker is gone, the job runs again
 
 
-def warm_up(*, scan: bool = True, store: bool = True) -> None:
+def warm_up(settings: Settings, *, scan: bool = True, store: bool = True) -> None:
     """Before a worker forks its first work-horse: import what its jobs run and, for a worker that
-    scans, parse the service models of every service the scan calls into the process's shared
-    botocore loader (``finops.aws.guard.shared_loader``). Work-horses inherit both, so none
-    imports them or parses a model again (about 0.6 s of CPU per scanned account, 0.1 s per
-    store job otherwise; ``bench/org.py``)."""
+    scans, fill what every scan would otherwise build again (``_preload_scan``). Then everything
+    alive is frozen (``gc.freeze``): it lives as long as the worker, so no collection in the
+    worker or in a work-horse visits it again. Work-horses inherit all of it, so none imports a
+    module, parses a model or reads a data file again (about 0.9 s of CPU per scanned account,
+    0.1 s per store job otherwise; ``bench/org.py``), nor copies those pages (copy-on-write) only
+    because a collection looked at them."""
     if store:
         import jobs.connection  # noqa: F401
         import jobs.mail  # noqa: F401
         import jobs.review  # noqa: F401
         import jobs.store  # noqa: F401
-    if not scan:
-        return
+    if scan:
+        _preload_scan(settings)
+    gc.collect()
+    gc.freeze()
+
+
+def _preload_scan(settings: Settings) -> None:
+    """The scan's modules, collectors and checks; every service model the scan calls and its
+    paginators, in the process's shared botocore loader (``finops.aws.guard.shared_loader``);
+    the commercial region list and the price catalogue (both cached per process)."""
+    from botocore import xform_name
+
     import finops.organization  # noqa: F401
     import finops.scan  # noqa: F401
     import jobs.scan  # noqa: F401
     from finops.aws.guard import READ_OPERATIONS, SCANNER_OPERATIONS, guarded_session
+    from finops.aws.regions import commercial_regions
     from finops.checks import discover as discover_checks
     from finops.collect import discover as discover_collectors
+    from finops.pricing import load_catalogue
 
     discover_collectors()
     discover_checks()
+    commercial_regions()  # botocore's endpoint data and EC2's whole model: about 0.14 s of CPU per scan
+    load_catalogue(str(settings.price_catalogue) if settings.price_catalogue else None)
     session = guarded_session(SCANNER_OPERATIONS)
     for service in sorted({*READ_OPERATIONS, *SCANNER_OPERATIONS}):
         try:
-            session.client(service, region_name="us-east-1")  # builds the client: no request is sent
+            client = session.client(service, region_name="us-east-1")  # builds the client: no request is sent
+            # and its paginators' model, which a work-horse would otherwise read, after listing
+            # every directory of botocore's data to find it (about 0.3 s of CPU per scan)
+            client.can_paginate(xform_name(client.meta.service_model.operation_names[0]))
         except Exception as error:  # noqa: BLE001 - a service not warmed is parsed by the scan itself
             log.warning("worker state=not-warmed service=%s error=%s", service, type(error).__name__)
 
@@ -80,19 +99,10 @@ def before_fork() -> None:
     and the parent's close, seeing no other locker, checkpoints and resets the WAL under the child
     (``tests/test_storage.py`` shows it). A worker keeps no connection open between jobs; collecting
     garbage here closes any connection an unreachable cycle still holds, before the fork rather than
-    at some moment during the job.
-
-    Then everything left is frozen (``gc.freeze``): the work-horse's collector never visits what
-    it inherited, so it does not copy those pages (copy-on-write) just to look at them, e.g. the
-    parsed service models of ``warm_up``. ``after_fork`` unfreezes them in the parent.
+    at some moment during the job. What ``warm_up`` froze is not visited: this collection looks
+    only at what the worker made since (it took about 80 ms per job before that freeze).
     """
     gc.collect()
-    gc.freeze()
-
-
-def after_fork() -> None:
-    """In the parent, once its work-horse is forked: its own objects are collectable again."""
-    gc.unfreeze()
 
 
 class ReviewWorker(Worker):
@@ -167,13 +177,6 @@ class ReviewWorker(Worker):
             if self._interrupted_job_id == job.id:
                 self._interrupted_job_id = None
                 mark_interrupted(self.settings, job, self.store)
-
-    def fork_work_horse(self, job: Job, queue: Any) -> None:
-        try:
-            super().fork_work_horse(job, queue)  # the work-horse never returns from this
-        finally:
-            if os.getpid() == self._worker_pid:
-                after_fork()
 
     def handle_work_horse_killed(self, job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
         """The work-horse died under its scan (the OOM killer, a SIGKILL): RQ records the job as

@@ -241,14 +241,11 @@ def run_worker_burst(settings: Settings) -> None:
     from rq import Worker
 
     from finops.queue import SERIALIZER, redis_connection, worker_queue_names
-    from finops.worker import after_fork, before_fork
+    from finops.worker import before_fork
 
     before_fork()  # as ReviewWorker does: pytest may hold unreachable connections to this database
-    try:
-        Worker(worker_queue_names(settings), connection=redis_connection(settings), serializer=SERIALIZER).work(
-            burst=True, with_scheduler=False)
-    finally:
-        after_fork()
+    Worker(worker_queue_names(settings), connection=redis_connection(settings), serializer=SERIALIZER).work(
+        burst=True, with_scheduler=False)
 
 
 def with_settings(settings: Settings, **changes: object) -> Settings:
