@@ -165,12 +165,51 @@ def collect_costs(
     ``clients`` (Cost Explorer, Cost Optimization Hub) lets a caller build them beforehand, so
     this can run on its own thread while the inventory is read (boto3 sessions must not build
     clients from two threads at once).
+
+    Cost Optimization Hub is read on a thread of its own while Cost Explorer's requests (each
+    paid for, so one after the other) go on: the two sources fill different fields of the
+    result, and neither waits for the other's round trips. The steps keep their order.
     """
-    from finops.cost import coh, resources, spend
+    from finops.cost import coh
 
     today = today or datetime.now(UTC).date()
     data = CostData()
     ce, hub = clients or cost_clients(session, config)
+    hub_outcome: dict[str, Any] = {}
+
+    def read_hub() -> None:
+        try:
+            hub_outcome["coverage"] = read_source(
+                calls, COH_SOURCE,
+                "cost-optimization-hub:ListEnrollmentStatuses, ListRecommendations or ListRecommendationSummaries",
+                lambda record: coh.read_recommendations(hub, data, account_id, record),
+            )
+        except BaseException as error:  # a ReadOnlyViolation: re-raised below, on the caller's thread
+            hub_outcome["error"] = error
+
+    hub_thread = threading.Thread(target=read_hub, name="cost-optimization-hub", daemon=True)
+    hub_thread.start()
+    try:
+        spend_cov, resources_cov = _read_cost_explorer(ce, data, today, settings, calls, on_step)
+    finally:
+        hub_thread.join()
+    if "error" in hub_outcome:
+        raise hub_outcome["error"]
+    coh_cov = hub_outcome["coverage"]
+    on_step(
+        f"Read {len(data.recommendations)} Cost Optimization Hub recommendations"
+        if coh_cov.status == COV_OK
+        else f"Cost Optimization Hub: {coh_cov.status.replace('_', ' ')}, {coh_cov.detail}"
+    )
+    coverage = [spend_cov, resources_cov, coh_cov]
+    data.ce_requests = sum(c.api_calls for c in coverage if c.source in CE_SOURCES)
+    return data, coverage
+
+
+def _read_cost_explorer(ce: Any, data: CostData, today: date, settings: Settings, calls: threading.local,
+                        on_step: StepFn) -> tuple[Coverage, Coverage]:
+    """Spend, then (unless it is turned off, or Cost Explorer is not enabled) resource-level costs."""
+    from finops.cost import resources, spend
 
     spend_cov = read_source(calls, SPEND_SOURCE, "ce:GetCostAndUsage", lambda _r: spend.read_spend(ce, data, today))
     on_step(
@@ -191,17 +230,4 @@ def collect_costs(
         )
     if resources_cov.status == COV_OK:
         on_step(f"Read the 14-day cost of {len(data.resource_costs)} resources")
-
-    coh_cov = read_source(
-        calls, COH_SOURCE,
-        "cost-optimization-hub:ListEnrollmentStatuses, ListRecommendations or ListRecommendationSummaries",
-        lambda record: coh.read_recommendations(hub, data, account_id, record),
-    )
-    on_step(
-        f"Read {len(data.recommendations)} Cost Optimization Hub recommendations"
-        if coh_cov.status == COV_OK
-        else f"Cost Optimization Hub: {coh_cov.status.replace('_', ' ')}, {coh_cov.detail}"
-    )
-    coverage = [spend_cov, resources_cov, coh_cov]
-    data.ce_requests = sum(c.api_calls for c in coverage if c.source in CE_SOURCES)
-    return data, coverage
+    return spend_cov, resources_cov
