@@ -75,19 +75,26 @@ def progress_started(connection: Redis, review_id: str, attempt: int) -> None:
     connection.set(pending_key(review_id, attempt), 1, xx=True, ex=PROGRESS_COALESCE)
 
 
-def push_step(connection: Redis, review_id: str, attempt: int, message: str, level: str = "info") -> None:
-    key = steps_key(review_id, attempt)
-    with connection.pipeline() as pipe:
-        pipe.rpush(key, json.dumps({"at": time.time(), "message": message, "level": level}))
-        pipe.expire(key, RESULT_TTL)
-        pipe.execute()
+def step(message: str, level: str = "info") -> dict[str, Any]:
+    """A step as the store job reads it (``take_steps``)."""
+    return {"at": time.time(), "message": message, "level": level}
 
 
-def set_progress(connection: Redis, review_id: str, attempt: int, account_id: str, percent: int) -> None:
-    key = progress_key(review_id, attempt)
+def report(connection: Redis, review_id: str, attempt: int, account_id: str, steps: list[dict[str, Any]],
+           percent: int | None) -> None:
+    """A scan's new steps, in order, and its progress (percent done, None: unchanged), in one
+    round trip."""
+    if not steps and percent is None:
+        return
     with connection.pipeline() as pipe:
-        pipe.hset(key, account_id, percent)
-        pipe.expire(key, RESULT_TTL)
+        if steps:
+            key = steps_key(review_id, attempt)
+            pipe.rpush(key, *(json.dumps(s) for s in steps))
+            pipe.expire(key, RESULT_TTL)
+        if percent is not None:
+            key = progress_key(review_id, attempt)
+            pipe.hset(key, account_id, percent)
+            pipe.expire(key, RESULT_TTL)
         pipe.execute()
 
 

@@ -2,9 +2,9 @@
 
 The job assumes the account's role with the review's External ID (after its own safety probe),
 scans it, and leaves the result in Redis for the store job (``finops.pipeline``): read, or the
-sentence saying why the account could not be read. Steps and progress go to Redis too, and a
-progress job is queued for the store worker when none is waiting, at most every
-``PROGRESS_COALESCE`` seconds.
+sentence saying why the account could not be read. Steps and progress go to Redis too, in one
+round trip at most every ``FLUSH_SECONDS``, and a progress job is queued for the store worker
+when none is waiting, at most every ``PROGRESS_COALESCE`` seconds.
 
 An account that cannot be read is an outcome, not a job failure: only a lost worker (killed,
 out of memory, stopped past its grace) fails the job, and RQ then runs it again (``Retry``),
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SINGLE, MANAGEMENT, MEMBER = "single", "management", "member"
 BEAT_SECONDS = 3
+FLUSH_SECONDS = 0.5  # steps and progress reach Redis at most this often (and at the end of the scan)
 
 
 def scan_account(spec: dict[str, Any]) -> dict[str, Any]:
@@ -39,24 +40,15 @@ def scan_account(spec: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.from_env()
     review_id, attempt, account_id, kind = spec["review_id"], spec["attempt"], spec["account_id"], spec["kind"]
     prefix = {SINGLE: "", MANAGEMENT: "[management] "}.get(kind, f"[{account_id}] ")
-    nudge = _nudger(connection, settings, review_id, attempt)
-
-    def on_step(message: str) -> None:
-        _best_effort(review_id, pipeline.push_step, connection, review_id, attempt, prefix + message)
-        nudge()
-
-    def on_progress(percent: int) -> None:
-        _best_effort(review_id, pipeline.set_progress, connection, review_id, attempt, account_id, percent)
-        nudge()
-
+    reporter = _Reporter(connection, settings, review_id, attempt, account_id, prefix)
     stop = threading.Event()
-    beat = threading.Thread(target=_beat, args=(nudge, stop), daemon=True, name="scan-beat")
+    beat = threading.Thread(target=_beat, args=(reporter, stop), daemon=True, name="scan-beat")
     beat.start()
     started = time.monotonic()
     outcome: dict[str, Any] = {"read": False, "code": "", "message": "", "attempts": _attempt_number(job)}
     payload: dict[str, Any] = {}
     try:
-        result = _scan(spec, settings, connection, on_step, on_progress, payload)
+        result = _scan(spec, settings, connection, reporter.step, reporter.progress, payload)
         outcome["read"] = True
     except ReadOnlyViolation as error:  # a bug of ours, never one account's gap: the store fails the review
         log.error("review=%s account=%s state=stopped code=%s", review_id[:6], account_id, error.code)
@@ -74,8 +66,9 @@ def scan_account(spec: dict[str, Any]) -> dict[str, Any]:
         stop.set()
     outcome["seconds"] = round(time.monotonic() - started, 3)
     data = wire.dump({"outcome": outcome, "result": result, **payload})
+    reporter.progress(100)
+    reporter.flush()  # every step is in Redis before the result, which the store job reads after them
     pipeline.put(connection, pipeline.result_key(review_id, attempt, account_id), data)
-    pipeline.set_progress(connection, review_id, attempt, account_id, 100)
     return {"account_id": account_id, "read": outcome["read"], "bytes": len(data), "seconds": outcome["seconds"]}
 
 
@@ -106,14 +99,6 @@ def _scan(spec: dict[str, Any], settings: Settings, connection: Any, on_step: An
     return result
 
 
-def _best_effort(review_id: str, write: Any, *args: Any) -> None:
-    """A progress write a Redis down for a moment skips (logged) instead of failing the scan."""
-    try:
-        write(*args)
-    except Exception as error:  # noqa: BLE001 - progress, not the result
-        log.warning("review=%s state=progress-not-saved error=%s", review_id[:6], type(error).__name__)
-
-
 def _attempt_number(job: Any) -> int:
     """1 for the first run of this job, 2 after RQ ran it again (its worker was lost), ..."""
     retries = getattr(job, "retries_left", None)
@@ -121,21 +106,62 @@ def _attempt_number(job: Any) -> int:
     return 1 + (total - retries) if isinstance(total, int) and isinstance(retries, int) else 1
 
 
-def _nudger(connection: Any, settings: Settings, review_id: str, attempt: int) -> Any:
-    from finops.queue import enqueue_progress
+class _Reporter:
+    """One scan's steps and progress, written to Redis in one round trip at most every
+    ``FLUSH_SECONDS`` (the first at once, the rest by ``flush``), each write followed by a
+    progress job for the store worker when none is waiting (``pipeline.progress_wanted``). A scan
+    reports a step or a percentage about 70 times; a round trip and a nudge for each cost its
+    thread more time than the reads they describe. A Redis down for a moment skips a write (logged)
+    instead of failing the scan: progress, not the result."""
 
-    def nudge() -> None:
+    def __init__(self, connection: Any, settings: Settings, review_id: str, attempt: int, account_id: str,
+                 prefix: str):
+        self._connection, self._settings = connection, settings
+        self._review_id, self._attempt, self._account_id, self._prefix = review_id, attempt, account_id, prefix
+        self._lock = threading.Lock()
+        self._steps: list[dict[str, Any]] = []
+        self._percent: int | None = None
+        self._flushed = float("-inf")
+
+    def step(self, message: str) -> None:
+        with self._lock:
+            self._steps.append(pipeline.step(self._prefix + message))
+            self._flush_if_due()
+
+    def progress(self, percent: int) -> None:
+        with self._lock:
+            self._percent = percent
+            self._flush_if_due()
+
+    def flush(self) -> None:
+        """Write what is waiting, and nudge even when nothing is: the beat keeps the review's
+        heartbeat fresh in SQLite while a long read runs."""
+        with self._lock:
+            self._flush()
+
+    def _flush_if_due(self) -> None:
+        if time.monotonic() - self._flushed >= FLUSH_SECONDS:
+            self._flush()
+
+    def _flush(self) -> None:
+        from finops.queue import enqueue_progress
+
+        steps, percent = self._steps, self._percent
+        self._steps, self._percent, self._flushed = [], None, time.monotonic()
+        review, attempt = self._review_id, self._attempt
         try:
-            if pipeline.progress_wanted(connection, review_id, attempt):
-                enqueue_progress(settings, review_id, attempt, connection)
+            pipeline.report(self._connection, review, attempt, self._account_id, steps, percent)
+        except Exception as error:  # noqa: BLE001 - progress, not the result
+            log.warning("review=%s state=progress-not-saved error=%s", review[:6], type(error).__name__)
+        try:
+            if pipeline.progress_wanted(self._connection, review, attempt):
+                enqueue_progress(self._settings, review, attempt, self._connection)
         except Exception as error:  # noqa: BLE001 - progress is best effort; the result is what counts
-            log.warning("review=%s state=progress-not-queued error=%s", review_id[:6], type(error).__name__)
-
-    return nudge
+            log.warning("review=%s state=progress-not-queued error=%s", review[:6], type(error).__name__)
 
 
-def _beat(nudge: Any, stop: threading.Event) -> None:
-    """A progress job every few seconds even when no step is written: it keeps the review's
-    heartbeat fresh in SQLite while a long read runs."""
+def _beat(reporter: _Reporter, stop: threading.Event) -> None:
+    """Steps and a progress job every few seconds even when the scan writes none: it keeps the
+    review's heartbeat fresh in SQLite while a long read runs."""
     while not stop.wait(BEAT_SECONDS):
-        nudge()
+        reporter.flush()
