@@ -109,6 +109,47 @@ def test_the_scanners_own_session_is_guarded_the_same_way(local_aws):
     assert local_aws.requests() == []
 
 
+def test_guarded_sessions_share_what_botocore_rebuilds_but_every_client_stays_guarded(local_aws, customer_session):
+    """Client classes and botocore's built-in handlers are built once per process for guarded
+    sessions (finops.aws.guard); the checks stay per session and per client."""
+    second = assume_customer_role(parse_role_arn(customer_session_role(customer_session)), EXTERNAL_ID, probe=False)
+    local_aws.clear_requests()
+    first_ec2 = customer_session.client("ec2", region_name="eu-west-1")
+    second_ec2 = second.client("ec2", region_name="eu-west-1")
+    plain_ec2 = boto3.client("ec2", region_name="eu-west-1")
+    assert type(first_ec2) is type(second_ec2)  # one class for every guarded session...
+    assert type(plain_ec2) is not type(first_ec2)  # ...and other sessions of the process build their own
+    assert first_ec2._request_signer is not second_ec2._request_signer
+
+    plain = boto3.session.Session()._session._events._emitter._handlers  # botocore's and boto3's own
+    guarded = second._session._events._emitter._handlers
+    def names(handlers) -> list[str]:  # type: ignore[no-untyped-def]  boto3's lazy handlers are made per session
+        return [f"{getattr(h, '__module__', '')}.{getattr(h, '__qualname__', type(h).__name__)}" for h in handlers]
+
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    found = 0
+    for event in sorted({spec[0] for spec in BUILTIN_HANDLERS if "*" not in spec[0]}):
+        ours = [n for n in names(guarded.prefix_search(event)) if not n.startswith("finops")]
+        assert ours == names(plain.prefix_search(event)), event  # the same built-in handlers, in order
+        found += len(ours)
+    assert found > 100
+
+    for client in (first_ec2, second_ec2):
+        with pytest.raises(ReadOnlyViolation, match="allow-list"):
+            client.delete_volume(VolumeId="vol-0123456789abcdef0")
+        with pytest.raises(ReadOnlyViolation):
+            client.generate_presigned_url("describe_volumes")
+    assert local_aws.requests() == []
+    second_ec2.describe_volumes()
+    assert [r["action"] for r in local_aws.requests()] == ["DescribeVolumes"]
+
+
+def customer_session_role(session) -> str:  # type: ignore[no-untyped-def]
+    return session.client("sts", region_name="us-east-1").get_caller_identity()["Arn"].replace(
+        ":sts::", ":iam::").replace(":assumed-role/", ":role/").rsplit("/", 1)[0]
+
+
 # -- lint: product code never needs what the guard refuses ------------------------------------------
 # Names whose use means presigning, or credentials outside the guarded session. The guard itself
 # (finops/aws/guard.py) is the one place that handles them, to refuse them.
