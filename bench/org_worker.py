@@ -12,6 +12,14 @@ bench/org.py ``--what-if`` (see bench/README.md, "Organization benchmark: what-i
 - ``gc-freeze``: ``finops.worker.before_fork`` also calls ``gc.freeze()`` after its collection, so
   the work-horse's garbage collector never writes to the objects it inherited (each write copies a
   page: copy-on-write), e.g. the loader's parsed models.
+- ``horse-cpu``: no change to the worker; each work-horse appends one line to
+  ``$FINOPS_BENCH_PROFILE_DIR/horses.txt`` (default /tmp/finops-bench-horses): the worker's pid, the
+  job's start and end (``perf_counter``), its id, its CPU, user and system time and minor page faults.
+- ``profile``: ``horse-cpu``, and each work-horse's ``perform_job`` under cProfile (its main thread
+  only), written to ``<job id>.prof`` in the same directory.
+
+The first three are now the product's own code (``finops.worker.warm_up``); they stay for
+comparisons with older commits.
 
 Then runs ``finops.cli.main(["worker", ...])`` unchanged.
 """
@@ -19,6 +27,7 @@ Then runs ``finops.cli.main(["worker", ...])`` unchanged.
 from __future__ import annotations
 
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -85,6 +94,37 @@ def freeze_before_fork() -> None:
     finops.worker.before_fork = before_fork
 
 
+def watch_horses(profile: bool) -> None:
+    """``horse-cpu`` and ``profile`` (module docstring)."""
+    import cProfile
+
+    from finops.worker import ReviewWorker
+
+    original = ReviewWorker.perform_job
+    out = Path(os.environ.get("FINOPS_BENCH_PROFILE_DIR", "/tmp/finops-bench-horses"))
+
+    def perform_job(self: Any, job: Any, queue: Any, *args: Any, **kwargs: Any) -> Any:
+        prof = cProfile.Profile()
+        cpu, started = time.process_time(), time.perf_counter()
+        if profile:
+            prof.enable()
+        try:
+            return original(self, job, queue, *args, **kwargs)
+        finally:
+            prof.disable()
+            ended = time.perf_counter()
+            out.mkdir(parents=True, exist_ok=True)
+            if profile:
+                prof.dump_stats(str(out / f"{job.id}.prof"))
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            with open(out / "horses.txt", "a") as lines:
+                lines.write(f"{os.getppid()} {started:.3f} {ended:.3f} {job.id} cpu {time.process_time() - cpu:.3f} "
+                            f"wall {ended - started:.3f} user {usage.ru_utime:.3f} sys {usage.ru_stime:.3f} "
+                            f"minflt {usage.ru_minflt}\n")
+
+    ReviewWorker.perform_job = perform_job  # type: ignore[method-assign]
+
+
 def main() -> int:
     what_ifs = {w for w in sys.argv[1].split(",") if w and w != "-"}
     started = time.process_time()
@@ -92,6 +132,8 @@ def main() -> int:
         preload()
     if "shared-loader" in what_ifs:
         share_loader()
+    if what_ifs & {"profile", "horse-cpu"}:
+        watch_horses(profile="profile" in what_ifs)
     if "gc-freeze" in what_ifs:
         freeze_before_fork()
     if what_ifs:
