@@ -110,7 +110,7 @@ def test_the_scanners_own_session_is_guarded_the_same_way(local_aws):
 
 
 def test_guarded_sessions_share_what_botocore_rebuilds_but_every_client_stays_guarded(local_aws, customer_session):
-    """Client classes and botocore's built-in handlers are built once per process for guarded
+    """Client classes, service models and botocore's built-in handlers are built once per process for guarded
     sessions (finops.aws.guard); the checks stay per session and per client."""
     second = assume_customer_role(parse_role_arn(customer_session_role(customer_session)), EXTERNAL_ID, probe=False)
     local_aws.clear_requests()
@@ -118,7 +118,9 @@ def test_guarded_sessions_share_what_botocore_rebuilds_but_every_client_stays_gu
     second_ec2 = second.client("ec2", region_name="eu-west-1")
     plain_ec2 = boto3.client("ec2", region_name="eu-west-1")
     assert type(first_ec2) is type(second_ec2)  # one class for every guarded session...
+    assert first_ec2.meta.service_model is second_ec2.meta.service_model
     assert type(plain_ec2) is not type(first_ec2)  # ...and other sessions of the process build their own
+    assert plain_ec2.meta.service_model is not first_ec2.meta.service_model
     assert first_ec2._request_signer is not second_ec2._request_signer
 
     plain = boto3.session.Session()._session._events._emitter._handlers  # botocore's and boto3's own

@@ -161,37 +161,54 @@ def _copy_of_builtin_events() -> Any:
 
 _guarded_emitters: weakref.WeakSet[Any] = weakref.WeakSet()  # the event emitters of guarded sessions
 _client_classes: dict[tuple[str, str], type] = {}  # (service, API version) -> client class
+_service_models: dict[tuple[str, str | None], Any] = {}  # (service, API version asked) -> ServiceModel
 
 
-def _install_client_class_cache() -> None:
-    """Wrap botocore's ``ClientCreator._create_client_class`` once per process: a guarded
-    session's client of a service reuses the class the first one built.
+def _install_client_caches() -> None:
+    """Wrap two methods of botocore's ``ClientCreator`` once per process, so that a guarded
+    session's client of a service reuses what the first one built:
 
-    botocore builds a client's class anew for every client: a function and a docstring for each
-    of the service's operations (EC2 has about 750), about 4 ms of CPU per client and a fifth of
-    a scan's. The class holds nothing of a session or its credentials (its methods call
-    ``self._make_api_call``); what it depends on, the service model and the handlers of the
-    ``creating-client-class`` event, is the same for every guarded session (the built-in ones;
-    the guard registers none there). The guard itself is per client and unchanged: its
-    ``before-call`` and ``before-sign`` checks live in each session's events, and the signer
-    of every client is still blessed one by one. Other sessions of the process are untouched.
+    - its class: botocore builds it anew for every client, a function and a docstring for each
+      of the service's operations (EC2 has about 750): about 4 ms of CPU per client, a fifth of
+      a scan's;
+    - its ``ServiceModel``: built anew too, so every client walked every operation again to find
+      the endpoint-discovery one, and re-created the operation models it used.
+
+    Neither holds anything of a session or its credentials: a class's methods call
+    ``self._make_api_call``, a service model is the parsed API description. What they depend on,
+    the service's model and the handlers of the ``creating-client-class`` event, is the same for
+    every guarded session (botocore's and boto3's built-in handlers; the guard registers none
+    there). The guard itself is per client and unchanged: its ``before-call`` and
+    ``before-sign`` checks live in each session's events, and every client's signer is still
+    blessed one by one. Sessions not made by ``guarded_session`` are untouched.
     """
     with _install_lock:
-        original = botocore.client.ClientCreator._create_client_class
-        if getattr(original, "_finops_cached", False):
+        create_class = botocore.client.ClientCreator._create_client_class
+        if getattr(create_class, "_finops_cached", False):
             return
+        load_model = botocore.client.ClientCreator._load_service_model
 
         def create_client_class(self: Any, service_name: str, service_model: Any) -> type:
             if self._event_emitter not in _guarded_emitters:
-                return original(self, service_name, service_model)
+                return create_class(self, service_name, service_model)
             key = (service_name, service_model.api_version)
             cls = _client_classes.get(key)
             if cls is None:  # two threads may both build it: one is kept
-                cls = _client_classes.setdefault(key, original(self, service_name, service_model))
+                cls = _client_classes.setdefault(key, create_class(self, service_name, service_model))
             return cls
+
+        def load_service_model(self: Any, service_name: str, api_version: str | None = None) -> Any:
+            if self._event_emitter not in _guarded_emitters:
+                return load_model(self, service_name, api_version)
+            key = (service_name, api_version)
+            model = _service_models.get(key)
+            if model is None:
+                model = _service_models.setdefault(key, load_model(self, service_name, api_version))
+            return model
 
         create_client_class._finops_cached = True  # type: ignore[attr-defined]
         botocore.client.ClientCreator._create_client_class = create_client_class  # type: ignore[method-assign]
+        botocore.client.ClientCreator._load_service_model = load_service_model  # type: ignore[method-assign]
 
 
 class _GuardedCore(botocore.session.Session):
@@ -200,7 +217,7 @@ class _GuardedCore(botocore.session.Session):
     def __init__(self) -> None:
         super().__init__(event_hooks=_copy_of_builtin_events(), include_builtin_handlers=False)
         self.register_component("data_loader", shared_loader())
-        _install_client_class_cache()
+        _install_client_caches()
         _guarded_emitters.add(self._events)
         self._creating = threading.local()
 
