@@ -252,6 +252,7 @@ def test_the_report_prints_to_a_clean_pdf(settings, page, local_aws, customer): 
         pdf = page.pdf(format="A4", print_background=True)
     finally:
         httpd.shutdown()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # this test may be the first of its file on its xdist worker
     (ARTIFACTS / "report.pdf").write_bytes(pdf)
     assert pdf.startswith(b"%PDF-")
     reader = PdfReader(io.BytesIO(pdf))

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -186,13 +187,20 @@ def test_killing_a_scan_worker_mid_account_runs_that_account_again_and_the_revie
     try:
         deadline = time.monotonic() + 120
         killed = None
-        while killed is None:  # the first member scan that has begun: kill its worker in the middle of it
+        slowed_at = None
+        while killed is None:  # the first member scan begun once one is done: kill its worker in the middle of it
             assert time.monotonic() < deadline, "no member scan started"
             done = {r["account_id"] for r in reviews.account_rows(db, review_id)
                     if not r["management"] and r["status"] not in ("scanning", "skipped")}
+            if done and slowed_at is None:
+                # From here every call takes 400 ms: a scan begun after this (two probes, the
+                # AssumeRole, who-am-I and the regions, one after the other) is still reading 1.5 s later.
+                local_aws.set_faults(latency_ms=400)
+                slowed_at = datetime.now(UTC)
             for account, job in _scan_jobs(settings, review_id).items():
-                if job.get_status() == "started" and job.args[0]["kind"] == "member" and done:
-                    local_aws.set_faults(latency_ms=400)  # it is still reading when it is killed
+                begun = job.started_at and job.started_at.replace(tzinfo=job.started_at.tzinfo or UTC)
+                if (slowed_at and job.get_status() == "started" and job.args[0]["kind"] == "member"
+                        and begun and begun > slowed_at):
                     time.sleep(1.5)
                     killed = account
                     first.send_signal(signal.SIGKILL)
