@@ -218,6 +218,29 @@ def worker_queue_names(settings: Settings, *, store: bool = True, scan: bool = T
     return names + ([settings.queue_name] if scan else [])
 
 
+def enqueue_ready_dependents(settings: Settings, connection: Redis, tries: int = 3) -> int:
+    """Queue now the jobs whose dependencies are met but that RQ left waiting; returns how many.
+
+    When a job ends, RQ 3 moves its dependents (a store job after its scan, the finish after the
+    last store) to a "ready" registry and queues them at once, under a WATCH of that registry.
+    If another worker touches the same registry at that moment (several scan workers finishing
+    together), RQ skips the job and leaves it to a registry clean-up, which here runs every
+    LOST_REVIEWS_CHECK_SECONDS: a store job, and so the whole review, waited 15 s
+    (``bench/org.py`` caught it in about one 4-worker run in three). Every worker calls this after
+    each job; a job is queued at most once either way (RQ checks that its registry still holds it).
+    """
+    from rq.registry import ReadyJobRegistry
+
+    queued = 0
+    for name in worker_queue_names(settings):
+        registry = ReadyJobRegistry(name, connection=connection, serializer=SERIALIZER)
+        for _ in range(tries):
+            if not connection.zcard(registry.key):
+                break
+            queued += len(registry.cleanup())
+    return queued
+
+
 # -- the review's jobs after its claim (finops.pipeline draws the graph) ---------------------------
 def _scan_job_id(spec: dict[str, Any]) -> str:
     return f"scan-{spec['review_id']}-{spec['attempt']}-{spec['account_id']}"

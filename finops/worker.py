@@ -31,7 +31,14 @@ from finops.config import Settings
 from finops.db import connect
 from finops.errors import FinopsError, ScanInterrupted, WorkerLost
 from finops.lifecycle import die_with_parent, die_with_parent_ready
-from finops.queue import SCAN_JOBS, attempt_of, refuse_job, requeue_lost_reviews, trusted_job
+from finops.queue import (
+    SCAN_JOBS,
+    attempt_of,
+    enqueue_ready_dependents,
+    refuse_job,
+    requeue_lost_reviews,
+    trusted_job,
+)
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +181,10 @@ class ReviewWorker(Worker):
             log.warning("job=%s state=not-recorded error=%s", job.id[:24], type(error).__name__)
         finally:
             self._current_job = None
+            try:  # a dependent RQ left waiting for its clean-up (enqueue_ready_dependents): queue it now
+                enqueue_ready_dependents(self.settings, self.connection)
+            except RedisError as error:  # the clean-up in the maintenance will
+                log.warning("job=%s state=dependents-not-queued error=%s", job.id[:24], type(error).__name__)
             if self._interrupted_job_id == job.id:
                 self._interrupted_job_id = None
                 mark_interrupted(self.settings, job, self.store)

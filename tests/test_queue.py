@@ -252,3 +252,29 @@ def test_a_worker_scans_through_a_redis_with_a_password_and_tls(settings, local_
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_job_rq_left_ready_after_its_dependency_ended_is_queued_when_any_job_ends(settings):
+    """RQ 3 queues a finished job's dependents under a WATCH of their "ready" registry and, when
+    another worker touched that registry at the same moment, leaves them there for a clean-up
+    (every 15 s here): a store job waited that long. Every worker now queues them after each job
+    (``ReviewWorker.execute_job`` calls ``enqueue_ready_dependents``)."""
+    from rq.job import Dependency
+
+    from finops.queue import SERIALIZER, enqueue_ready_dependents, redis_connection, scan_queue, store_queue_name
+
+    connection = redis_connection(settings)
+    scans = scan_queue(settings, connection)
+    stores = Queue(store_queue_name(settings), connection=connection, serializer=SERIALIZER)
+    scan = scans.enqueue("jobs.scan.scan_account", {"review_id": "r"}, job_id="scan-r-1-111111111111")
+    store = stores.enqueue("jobs.store.store_account_job", {"review_id": "r"}, job_id="store-r-1-111111111111",
+                           depends_on=Dependency(jobs=[scan], allow_failure=True))
+    assert store.get_status() == JobStatus.DEFERRED
+    assert enqueue_ready_dependents(settings, connection) == 0  # its scan has not ended: it stays deferred
+    scan.set_status(JobStatus.FINISHED)
+    scans.move_dependents_to_ready(scan)  # what RQ commits; the queuing that follows is what it may skip
+    assert store.get_status() == JobStatus.READY_TO_ENQUEUE and stores.job_ids == []
+
+    assert enqueue_ready_dependents(settings, connection) == 1
+    assert stores.job_ids == [store.id] and store.get_status() == JobStatus.QUEUED
+    assert enqueue_ready_dependents(settings, connection) == 0 and stores.job_ids == [store.id]  # once
