@@ -28,7 +28,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -58,6 +57,7 @@ NETGUARD_LOG.touch()
 netguard.install(str(NETGUARD_LOG))
 
 from finops.config import Settings  # noqa: E402
+from finops.lifecycle import stop_all  # noqa: E402
 from finops.sandbox import large_review, seed  # noqa: E402
 from finops.sandbox.demo_account import load_demo_cost_data, seed_demo_account  # noqa: E402
 from finops.sandbox.server import LocalAWS  # noqa: E402
@@ -281,14 +281,7 @@ def main() -> int:
             if scanned_s is not None:
                 phases[phase].update(reviews_s=scanned_s, review_statuses=statuses)
     finally:
-        for proc in reversed(procs):
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_all(procs[::-1])
         local.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 

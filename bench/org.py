@@ -28,7 +28,6 @@ import os
 import platform
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -54,6 +53,7 @@ NETGUARD_LOG.write_text("")
 netguard.install(str(NETGUARD_LOG))
 
 from finops.config import Settings  # noqa: E402
+from finops.lifecycle import stop_all  # noqa: E402
 from finops.organization import member_role_arn  # noqa: E402
 from finops.sandbox import seed  # noqa: E402
 from finops.sandbox.organization import MemberSpec, seed_organization  # noqa: E402
@@ -301,24 +301,23 @@ def _cpu_s(pid: int) -> float:
     return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
 
-def _pss_mb(pid: int) -> float:
+def _proc_mb(pid: int, file: str, field: str) -> float:
+    """A ``field: N kB`` line of /proc/<pid>/<file>, in MB; 0 for a process that is gone."""
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def _pss_mb(pid: int) -> float:
+    return _proc_mb(pid, "smaps_rollup", "Pss:")
 
 
 def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _proc_mb(pid, "status", "VmRSS:")
 
 
 def worker_command(what_if: str, *args: str) -> list[str]:
@@ -419,15 +418,7 @@ def run_review(rec: dict[str, Any], replay: OrgReplayServer, scan_workers: int, 
         final = reviews.get_review(db, review["id"])
         steps = [s["message"] for s in reviews.steps(db, review["id"]) if s["level"] != "info"]
     finally:
-        for proc in reversed(procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_all(procs[::-1])  # the workers before their redis-server
     logs = _tails(workdir)
     shutil.rmtree(workdir, ignore_errors=True)
 

@@ -18,6 +18,7 @@ import functools
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -166,3 +167,17 @@ class FinishOrGiveUp:
                 return
             print(self.message, file=sys.stderr, flush=True)
             os._exit(self.exit_code)
+
+
+def stop_all(procs: list[subprocess.Popen], timeout: float = 30) -> None:
+    """SIGTERM every process still running (all of them first, so they stop together), then wait
+    for each; one still running after ``timeout`` seconds is killed."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

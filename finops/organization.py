@@ -237,7 +237,7 @@ def scan_organization(
     from finops.scan import SharedCosts, run_scan
 
     thresholds = thresholds or load_thresholds(settings.thresholds_file, threshold_overrides)
-    prices = prices or load_catalogue(str(settings.price_catalogue) if settings.price_catalogue else None)
+    prices = prices or load_catalogue(settings.price_catalogue)
     common: dict[str, Any] = {"regions": regions, "base_session": base_session, "prices": prices,
                               "thresholds": thresholds}
 

@@ -85,7 +85,7 @@ def run_scan(
     """
     now = datetime.now(UTC).replace(microsecond=0)  # one clock for every metric window and every age
     thresholds = thresholds or load_thresholds(settings.thresholds_file, threshold_overrides)
-    prices = prices or load_catalogue(str(settings.price_catalogue) if settings.price_catalogue else None)
+    prices = prices or load_catalogue(settings.price_catalogue)
     role = parse_role_arn(role_arn)
     if not is_valid_external_id(external_id):
         raise ExternalIdMismatch("External ID has an invalid format")

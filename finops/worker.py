@@ -85,7 +85,7 @@ def _preload_scan(settings: Settings) -> None:
     discover_collectors()
     discover_checks()
     commercial_regions()  # botocore's endpoint data and EC2's whole model: about 0.14 s of CPU per scan
-    load_catalogue(str(settings.price_catalogue) if settings.price_catalogue else None)
+    load_catalogue(settings.price_catalogue)
     session = guarded_session(SCANNER_OPERATIONS)
     for service in sorted({*READ_OPERATIONS, *SCANNER_OPERATIONS}):
         try:

@@ -25,6 +25,7 @@ from rq.job import Job
 
 from finops import reviews, wire
 from finops.db import connect
+from finops.lifecycle import stop_all
 from finops.models import ScanResult
 from finops.queue import SERIALIZER, redis_connection, scan_queue
 from finops.sandbox import seed
@@ -49,18 +50,6 @@ def _worker(tmp_path: Path, name: str, *args: str, database: bool = False) -> su
     env, home = _env(tmp_path, name, database)
     return subprocess.Popen([sys.executable, "-m", "finops.cli", "worker", *args], cwd=home, env=env,
                             stdout=subprocess.DEVNULL, stderr=open(tmp_path / f"{name}.log", "w"))  # noqa: SIM115
-
-
-def _stop(*procs: subprocess.Popen) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _submit_organization_review(client, customer, settings) -> str:
@@ -141,7 +130,7 @@ def test_two_scan_workers_without_the_database_complete_an_organization_review(
         review = _wait(connect(settings.db_path), review_id, 240, tmp_path)
     finally:
         local_aws.set_faults()
-        _stop(*scanners, store)
+        stop_all([*scanners, store])
     assert review["status"] == "partial", (review["status"], review["error_message"])
     for n in (1, 2):  # neither scan worker opened (or created) a database
         assert not (tmp_path / f"scan-{n}-has-no-database").exists()
@@ -212,7 +201,7 @@ def test_killing_a_scan_worker_mid_account_runs_that_account_again_and_the_revie
         review = _wait(db, review_id, 180, tmp_path)
     finally:
         local_aws.set_faults()
-        _stop(*[p for p in (first, second, store) if p is not None])
+        stop_all([p for p in (first, second, store) if p is not None])
     assert review["status"] == "partial", (review["status"], review["error_message"])
     rows = {r["account_id"]: r for r in reviews.account_rows(db, review_id)}
     assert rows[killed]["status"] == "complete" and rows[killed]["attempts"] == 2, rows[killed]
@@ -239,7 +228,7 @@ def test_a_single_account_review_is_one_scan_job_and_the_store_worker_writes_it(
     try:
         review = _wait(connect(settings.db_path), review_id, 120, tmp_path)
     finally:
-        _stop(scanner, store)
+        stop_all([scanner, store])
     assert review["status"] == "complete" and review["scope"] == scope
     jobs = _scan_jobs(settings, review_id)
     assert list(jobs) == [seed.CUSTOMER_ACCOUNT] and jobs[seed.CUSTOMER_ACCOUNT].args[0]["kind"] == "single"

@@ -301,7 +301,6 @@ def register_customer_key(access_key_id: str) -> None:
         _customer_keys.add(access_key_id)
 
 
-
 def _install_signing_check() -> None:
     """Wrap ``RequestSigner.sign`` once per process: a customer access key signs only through a
     client the factory created (presigning included: it goes through ``sign`` too)."""

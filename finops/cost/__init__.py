@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -174,28 +175,15 @@ def collect_costs(
 
     today = today or datetime.now(UTC).date()
     data = CostData()
-    ce, hub = clients or cost_clients(session, config)
-    hub_outcome: dict[str, Any] = {}
-
-    def read_hub() -> None:
-        try:
-            hub_outcome["coverage"] = read_source(
-                calls, COH_SOURCE,
-                "cost-optimization-hub:ListEnrollmentStatuses, ListRecommendations or ListRecommendationSummaries",
-                lambda record: coh.read_recommendations(hub, data, account_id, record),
-            )
-        except BaseException as error:  # a ReadOnlyViolation: re-raised below, on the caller's thread
-            hub_outcome["error"] = error
-
-    hub_thread = threading.Thread(target=read_hub, name="cost-optimization-hub", daemon=True)
-    hub_thread.start()
-    try:
+    ce, hub_client = clients or cost_clients(session, config)
+    with ThreadPoolExecutor(1, thread_name_prefix="cost-optimization-hub") as pool:
+        hub = pool.submit(
+            read_source, calls, COH_SOURCE,
+            "cost-optimization-hub:ListEnrollmentStatuses, ListRecommendations or ListRecommendationSummaries",
+            lambda record: coh.read_recommendations(hub_client, data, account_id, record),
+        )
         spend_cov, resources_cov = _read_cost_explorer(ce, data, today, settings, calls, on_step)
-    finally:
-        hub_thread.join()
-    if "error" in hub_outcome:
-        raise hub_outcome["error"]
-    coh_cov = hub_outcome["coverage"]
+        coh_cov = hub.result()  # a ReadOnlyViolation on that thread is raised here
     on_step(
         f"Read {len(data.recommendations)} Cost Optimization Hub recommendations"
         if coh_cov.status == COV_OK

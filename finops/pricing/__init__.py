@@ -202,6 +202,11 @@ class Bill:
         return sum((line.amount for line in self.lines), Decimal(0))
 
 
+def load_catalogue(path: Path | str | None = None) -> PriceCatalogue:
+    """The catalogue at ``path`` (the shipped one by default), read once per process."""
+    return _catalogue(str(path) if path else None)
+
+
 @cache
-def load_catalogue(path: str | None = None) -> PriceCatalogue:
+def _catalogue(path: str | None) -> PriceCatalogue:
     return PriceCatalogue.from_file(path or CATALOGUE_FILE)
