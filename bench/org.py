@@ -390,7 +390,7 @@ def run_review(rec: dict[str, Any], replay: OrgReplayServer, scan_workers: int, 
                        enqueue=lambda rid, attempt: enqueue_review(settings, rid, attempt, connection))
         deadline = time.monotonic() + timeout
         next_load = time.monotonic() + 5
-        fanned_out = None  # when the management account's store queued the members
+        fanned_out = None  # when the members' rows were written (the accounts job the management scan queued)
         while (status := reviews.get_review(db, review["id"])["status"]) not in FINISHED:
             if fanned_out is None and db.execute("select count(*) from review_accounts where review_id = ?",
                                                  [review["id"]]).fetchone()[0] > 1:

@@ -118,6 +118,18 @@ class WorkerLost(FinopsError):
     )
 
 
+class ManagementUnavailable(FinopsError):
+    """A member account's scan cannot get the organization's cost data: the management account's scan
+    failed, was lost, or did not finish in time."""
+
+    code = "management_unavailable"
+    customer_message = (
+        "This account was not checked: its savings checks need the organization's cost data, which only the "
+        "management account's scan reads, and that scan did not complete (the review says why). Run the review "
+        "again once the management account can be read."
+    )
+
+
 class ScanInterrupted(FinopsError):
     code = "scan_interrupted"
     customer_message = (

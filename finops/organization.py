@@ -34,7 +34,18 @@ from finops.checks.thresholds import Thresholds, load_thresholds
 from finops.config import Settings
 from finops.errors import AssumeRoleDenied, FinopsError, ReadOnlyViolation
 from finops.iam_policy import ROLE_NAME
-from finops.models import CHECK_SOURCE_PREFIX, COMPLETE, COV_OK, FAILED, PARTIAL, SKIPPED, Finding, ScanResult
+from finops.models import (
+    CHECK_SOURCE_PREFIX,
+    COMPLETE,
+    COV_OK,
+    FAILED,
+    PARTIAL,
+    SKIPPED,
+    Coverage,
+    Finding,
+    InventoryItem,
+    ScanResult,
+)
 from finops.money import dollars, from_micros, to_micros
 from finops.pricing import PriceCatalogue, load_catalogue
 
@@ -135,14 +146,21 @@ def member_role_arn(management_role_arn: str, account_id: str, role_name: str = 
 
 def organization_accounts(management: ScanResult) -> tuple[str, list[OrgAccount]]:
     """(organization id, its accounts) from the management account's ``account.organization`` read."""
-    me = management.account_id
     read = next((c for c in management.coverage if c.source == ORGANIZATION_SOURCE), None)
+    return listed_accounts(management.account_id, read,
+                           [i for i in management.inventory if i.collector == ORGANIZATION_SOURCE])
+
+
+def listed_accounts(me: str, read: Coverage | None, items: Sequence[InventoryItem]) -> tuple[str, list[OrgAccount]]:
+    """(organization id, its accounts) from account ``me``'s ``account.organization`` read (its
+    coverage and items), as soon as it is done; raises ``OrganizationUnavailable`` with the
+    customer's sentence when ``me`` cannot list an organization's accounts."""
     if read is not None and read.status != COV_OK:
         raise OrganizationUnavailable(
             f"ListAccounts failed: {read.status}",
             customer_message=f"The organization's accounts could not be listed from account {me}: {read.detail}.",
         )
-    item = next((i for i in management.inventory if i.collector == ORGANIZATION_SOURCE), None)
+    item = next((i for i in items if i.collector == ORGANIZATION_SOURCE), None)
     data = item.data if item is not None else {}
     if not data.get("in_organization"):
         raise OrganizationUnavailable(

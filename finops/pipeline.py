@@ -3,11 +3,18 @@
 A review runs as RQ jobs (``finops.queue`` enqueues them, ``jobs/`` runs them)::
 
     review-<id>-<n>         store queue   claim the review, queue the first scan (jobs.review)
-    scan-<id>-<n>-<acct>    scan queue    scan one account; result -> Redis (jobs.scan)
-    store-<id>-<n>-<acct>   store queue   that result -> SQLite; after the management account,
-                                          queue every member's scan and store (jobs.store)
+    scan-<id>-<n>-<acct>    scan queue    scan one account; result -> Redis (jobs.scan). The
+                                          management account's, as soon as it has listed the
+                                          organization's accounts, queues the accounts job, every
+                                          member's scan and store, and the finish
+    accounts-<id>-<n>       store queue   the member accounts' rows -> SQLite (jobs.store)
+    store-<id>-<n>-<acct>   store queue   that result -> SQLite (jobs.store)
     finish-<id>-<n>         store queue   after every store: status, report, email (jobs.store)
     progress-<id>-<n>-<k>   store queue   steps and progress -> SQLite, while scans run
+
+A member's scan reads its inventory while the management account's scan still runs, and waits
+for the organization's cost data (``shared_key``) only on its cost thread: ``jobs.scan`` says
+what it does when that scan fails (``failed_key``) or goes back to the queue.
 
 Scan jobs never open SQLite: what they produce waits in Redis under the keys below until a store
 job has written it (``RESULT_TTL`` gives a stopped store worker a day to come back), and is
@@ -39,6 +46,11 @@ def result_key(review_id: str, attempt: int, account_id: str) -> str:
 def shared_key(review_id: str, attempt: int) -> str:
     """The management account's cost data, for its members' checks."""
     return _key("shared", review_id, attempt)
+
+
+def failed_key(review_id: str, attempt: int) -> str:
+    """The management account could not be read: its sentence, for members still to scan or waiting."""
+    return _key("shared-failed", review_id, attempt)
 
 
 def steps_key(review_id: str, attempt: int) -> str:
@@ -118,5 +130,5 @@ def progress(connection: Redis, review_id: str, attempt: int) -> dict[str, int]:
 
 def forget(connection: Redis, review_id: str, attempt: int) -> None:
     """Everything a finished review attempt left in Redis (results are deleted as they are stored)."""
-    connection.delete(shared_key(review_id, attempt), steps_key(review_id, attempt),
+    connection.delete(shared_key(review_id, attempt), failed_key(review_id, attempt), steps_key(review_id, attempt),
                       progress_key(review_id, attempt), pending_key(review_id, attempt))

@@ -34,8 +34,9 @@ SCAN_JOB = "jobs.scan.scan_account"
 STORE_JOB = "jobs.store.store_account_job"
 FINISH_JOB = "jobs.store.finish_review_job"
 PROGRESS_JOB = "jobs.store.store_progress"
+ACCOUNTS_JOB = "jobs.store.register_accounts_job"
 JOB_FUNCTIONS = frozenset({  # what a worker will run
-    JOB_FUNCTION, CONNECTION_JOB, MAIL_JOB, SCAN_JOB, STORE_JOB, FINISH_JOB, PROGRESS_JOB,
+    JOB_FUNCTION, CONNECTION_JOB, MAIL_JOB, SCAN_JOB, STORE_JOB, FINISH_JOB, PROGRESS_JOB, ACCOUNTS_JOB,
 })
 SCAN_JOBS = frozenset({SCAN_JOB})  # the only jobs a worker without the database runs
 # Tries after the first of a store job SQLite refused (each waits FINOPS_DB_BUSY_TIMEOUT for a busy
@@ -242,37 +243,45 @@ def enqueue_ready_dependents(settings: Settings, connection: Redis, tries: int =
 
 
 # -- the review's jobs after its claim (finops.pipeline draws the graph) ---------------------------
-def _scan_job_id(spec: dict[str, Any]) -> str:
-    return f"scan-{spec['review_id']}-{spec['attempt']}-{spec['account_id']}"
+def scan_job_id(review_id: str, attempt: int, account_id: str) -> str:
+    return f"scan-{review_id}-{attempt}-{account_id}"
+
+
+def store_job_id(review_id: str, attempt: int, account_id: str) -> str:
+    return f"store-{review_id}-{attempt}-{account_id}"
 
 
 def enqueue_account(settings: Settings, spec: dict[str, Any], *, external_id: str, thresholds: dict[str, Any],
-                    connection: Redis | None = None) -> Job:
+                    connection: Redis | None = None, after: tuple[Job, ...] = ()) -> Job:
     """One account's scan job (any scan worker) and its store job (after the scan, however it
-    ended); returns the store job. Ids are deterministic: queuing an account twice queues it once."""
+    ended, and after ``after``); returns the store job. Ids are deterministic: queuing an account
+    twice queues it once. A management account's scan that runs again (its worker was lost) goes
+    to the front of the queue: its members' scans may be waiting for its cost data."""
     scans = scan_queue(settings, connection)
     stores = review_queue(settings, scans.connection)
-    scan_id = _scan_job_id(spec)
-    store_id = f"store-{spec['review_id']}-{spec['attempt']}-{spec['account_id']}"
-    existing = stores.fetch_job(store_id)
+    review_id, attempt, account_id = spec["review_id"], spec["attempt"], spec["account_id"]
+    scan_id = scan_job_id(review_id, attempt, account_id)
+    existing = stores.fetch_job(store_job_id(review_id, attempt, account_id))
     if existing is not None:
         return existing
+    retry = Retry(max=settings.scan_retries, enqueue_at_front=spec["kind"] == "management") \
+        if settings.scan_retries else None
     scan = scans.fetch_job(scan_id) or scans.enqueue(
         SCAN_JOB, {**spec, "external_id": external_id, "thresholds": thresholds}, job_id=scan_id,
         job_timeout=settings.scan_timeout, result_ttl=3600, failure_ttl=7 * 24 * 3600,
-        retry=Retry(max=settings.scan_retries) if settings.scan_retries else None,
-        meta={"retries": settings.scan_retries},
-        description=f"scan account {spec['account_id']} of review {spec['review_id'][:6]}",
+        retry=retry, meta={"retries": settings.scan_retries},
+        description=f"scan account {account_id} of review {review_id[:6]}",
     )
     return stores.enqueue(
-        STORE_JOB, spec, job_id=store_id, depends_on=Dependency(jobs=[scan], allow_failure=True),
+        STORE_JOB, spec, job_id=store_job_id(review_id, attempt, account_id),
+        depends_on=Dependency(jobs=[scan, *after], allow_failure=True),
         job_timeout=600, result_ttl=3600, failure_ttl=7 * 24 * 3600,
         retry=Retry(max=STORE_RETRIES),
         description=f"store account {spec['account_id']} of review {spec['review_id'][:6]}",
     )
 
 
-def enqueue_finish(settings: Settings, review_id: str, attempt: int, after: list[Job],
+def enqueue_finish(settings: Settings, review_id: str, attempt: int, after: list[Job | str],
                    connection: Redis | None = None) -> Job:
     stores = review_queue(settings, connection)
     jid = finish_job_id(review_id, attempt)
@@ -292,6 +301,44 @@ def finish_job_id(review_id: str, attempt: int) -> str:
     return f"finish-{review_id}-{attempt}"
 
 
+def enqueue_members(settings: Settings, management: dict[str, Any], organization_id: str, accounts: list[Any],
+                    connection: Redis) -> int:
+    """Queue an organization's member accounts, from the management account's scan job as soon
+    as it has listed them (``management`` is that job's order, ``accounts`` ``OrgAccount``s): the
+    accounts job (their rows in SQLite, at the front of the store queue), every active member's
+    scan and store, and the finish (after the management account's store, the accounts job and
+    every member's store). Returns how many member scans were queued: 0 when an earlier run of
+    the same scan job (its worker lost) queued them, as deterministic ids make sure."""
+    from finops import wire
+    from finops.organization import ACTIVE, member_role_arn
+
+    review_id, attempt, me = management["review_id"], management["attempt"], management["account_id"]
+    stores = review_queue(settings, connection)
+    if stores.fetch_job(finish_job_id(review_id, attempt)) is not None:
+        return 0
+    jid = f"accounts-{review_id}-{attempt}"
+    order = {"review_id": review_id, "attempt": attempt, "account_id": me, "role_arn": management["role_arn"]}
+    registered = stores.fetch_job(jid) or stores.enqueue(
+        ACCOUNTS_JOB, order, organization_id, wire.encode(accounts), job_id=jid, at_front=True,
+        job_timeout=600, result_ttl=3600, failure_ttl=7 * 24 * 3600, retry=Retry(max=STORE_RETRIES),
+        description=f"member accounts of review {review_id[:6]}",
+    )
+    members = [
+        enqueue_account(
+            settings,
+            {"review_id": review_id, "attempt": attempt, "account_id": account.account_id, "name": account.name,
+             "kind": "member", "role_arn": member_role_arn(management["role_arn"], account.account_id),
+             "management": me},
+            external_id=management["external_id"], thresholds=management.get("thresholds") or {},
+            connection=connection, after=(registered,),
+        )
+        for account in accounts if account.account_id != me and account.state == ACTIVE
+    ]
+    enqueue_finish(settings, review_id, attempt, [store_job_id(review_id, attempt, me), registered, *members],
+                   connection)
+    return len(members)
+
+
 def enqueue_progress(settings: Settings, review_id: str, attempt: int, connection: Redis | None = None) -> None:
     review_queue(settings, connection).enqueue(
         PROGRESS_JOB, review_id, attempt, job_id=f"progress-{review_id}-{attempt}-{uuid.uuid4().hex[:12]}",
@@ -300,11 +347,11 @@ def enqueue_progress(settings: Settings, review_id: str, attempt: int, connectio
 
 
 def review_jobs(settings: Settings, review: dict[str, Any], connection: Redis | None = None) -> list[Job]:
-    """Every job Redis holds for this attempt of the review: claim, scans, stores, finish (progress
-    jobs are not looked at: they only copy steps)."""
+    """Every job Redis holds for this attempt of the review: claim, scans, accounts, stores, finish
+    (progress jobs are not looked at: they only copy steps)."""
     queue = review_queue(settings, connection)
     ids = [key.decode().removeprefix("rq:job:")
-           for kind in ("review", "scan", "store", "finish")
+           for kind in ("review", "scan", "accounts", "store", "finish")
            for key in queue.connection.scan_iter(f"rq:job:{kind}-{review['id']}-{review['attempt']}*", count=1000)]
     ids = [jid for jid in ids if jid.count("-") >= 2 and _attempt_matches(jid, review)]
     return [job for job in Job.fetch_many(ids, connection=queue.connection, serializer=SERIALIZER) if job is not None]
@@ -366,7 +413,7 @@ def enqueue_first_account(settings: Settings, review: dict[str, Any], connection
     store = enqueue_review_account(settings, review, account_id=parse_role_arn(review["role_arn"]).account_id,
                                    name="", kind="management" if organization else "single",
                                    role_arn=review["role_arn"], connection=connection)
-    if not organization:  # an organization's finish waits for its members: the management store queues it
+    if not organization:  # an organization's finish waits for its members: the management scan queues it
         enqueue_finish(settings, review["id"], review["attempt"], [store], connection)
 
 

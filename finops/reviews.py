@@ -412,15 +412,13 @@ def _finish(db: sqlite_utils.Database, review_id: str, retention_days: int | Non
 
 
 def register_accounts(db: sqlite_utils.Database, review_id: str, attempt: int, organization_id: str,
-                      management_name: str, rows: list[dict[str, Any]]) -> bool:
-    """An organization's accounts as the management account listed them: the members' rows
-    (``scanning``, or ``skipped`` with the sentence) before their scans start."""
+                      rows: list[dict[str, Any]]) -> bool:
+    """An organization's member accounts as the management account listed them: their rows
+    (``scanning``, or ``skipped`` with the sentence) before their scans end."""
     with atomic(db):
         if not is_running(db, review_id, attempt):
             return False
         db.execute("update reviews set organization_id = ? where id = ?", [organization_id, review_id])
-        db.execute("update review_accounts set name = ? where review_id = ? and management = 1",
-                   [management_name, review_id])
         db["review_accounts"].upsert_all(({"review_id": review_id, **row} for row in rows),
                                          pk=("review_id", "account_id"))
     return True

@@ -31,7 +31,7 @@ from finops.config import Settings
 from finops.cost import CE_REQUEST_PRICE, COST_READS, collect_costs, cost_clients
 from finops.errors import ExternalIdMismatch
 from finops.gcpause import no_cyclic_gc
-from finops.models import COV_OK, CheckSummary, CostData, Coverage, Reads, ScanResult
+from finops.models import COV_OK, CheckSummary, CostData, Coverage, InventoryItem, Reads, ScanResult
 from finops.pricing import PriceCatalogue, load_catalogue
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,8 @@ def run_scan(
     threshold_overrides: Mapping[str, Any] | None = None,
     on_step: StepFn = _noop,
     on_progress: ProgressFn = _noop,
-    shared_costs: SharedCosts | None = None,
+    on_read: Callable[[Coverage, list[InventoryItem]], None] | None = None,
+    shared_costs: SharedCosts | Callable[[], SharedCosts] | None = None,
 ) -> ScanResult:
     """Scan one account through ``role_arn``, after proving the role refuses a missing or wrong External ID.
 
@@ -81,7 +82,12 @@ def run_scan(
     organization from its management account (``finops.organization``). This scan then sends no
     cost request of its own; its checks see that account's recommendations and the resource costs,
     and decide whether they can run from the management account's reads of them (those reads stay
-    in the management account's coverage: a gap there is not repeated in every member's).
+    in the management account's coverage: a gap there is not repeated in every member's). A
+    function instead is called on the cost thread while the inventory is read, and returns them
+    once the management account's scan has (``jobs.scan``: a member's scan starts as soon as the
+    management account has listed the accounts, not after its whole scan).
+
+    ``on_read(record, items)``: each collector read's coverage and items, as soon as it is done.
     """
     now = datetime.now(UTC).replace(microsecond=0)  # one clock for every metric window and every age
     thresholds = thresholds or load_thresholds(settings.thresholds_file, threshold_overrides)
@@ -129,37 +135,41 @@ def run_scan(
     # them on their own thread while the inventory fans out, instead of after it. Their clients
     # are built here, before either starts; their steps are written once both are done, from
     # this thread (the step log's database connection belongs to it). A member account of an
-    # organization review reads none: its management account read them for every account.
+    # organization review reads none: its management account reads them for every account, and
+    # this thread waits for them (``shared_costs`` a function) while the inventory is read.
     cost_steps: list[str] = []
     cost_outcome: dict[str, Any] = {}
-    cost_thread: threading.Thread | None = None
     if shared_costs is None:
         clients = cost_clients(session, config)
 
-        def read_costs() -> None:
-            try:
-                cost_outcome["result"] = collect_costs(
-                    session, account_id, settings, config, calls, cost_steps.append, clients=clients
-                )
-            except BaseException as error:  # re-raised below, on the scan's thread
-                cost_outcome["error"] = error
-
-        cost_thread = threading.Thread(target=read_costs, name="cost-sources", daemon=True)
-        cost_thread.start()
+        def read_costs() -> tuple[CostData, list[Coverage]]:
+            return collect_costs(session, account_id, settings, config, calls, cost_steps.append, clients=clients)
     else:
-        cost_outcome["result"] = (costs_of_member(shared_costs.data, account_id), [])
         cost_steps.append(
             "Cost Explorer and Cost Optimization Hub: read once for the organization, from its management account"
         )
+
+        def read_costs() -> tuple[CostData, list[Coverage]]:
+            shared = shared_costs if isinstance(shared_costs, SharedCosts) else shared_costs()
+            cost_outcome["shared"] = shared
+            return costs_of_member(shared.data, account_id), []
+
+    def cost_sources() -> None:
+        try:
+            cost_outcome["result"] = read_costs()
+        except BaseException as error:  # re-raised below, on the scan's thread
+            cost_outcome["error"] = error
+
+    cost_thread = threading.Thread(target=cost_sources, name="cost-sources", daemon=True)
+    cost_thread.start()
     try:
         inventory, read_cov = run_collectors(
             session, account_id, scan_regions, collectors,
-            config=config, concurrency=settings.scan_concurrency, calls=calls, progress=collected,
+            config=config, concurrency=settings.scan_concurrency, calls=calls, progress=collected, on_read=on_read,
             lookback_days=settings.metrics_lookback_days, now=now,
         )
     finally:
-        if cost_thread is not None:
-            cost_thread.join()
+        cost_thread.join()
     coverage.extend(read_cov)
     on_step(f"Read {len(inventory)} resources")
     for message in cost_steps:
@@ -178,7 +188,7 @@ def run_scan(
         context = CheckContext(
             account_id=account_id, regions=scan_regions, now=now, prices=prices, thresholds=thresholds,
             inventory=inventory, costs=costs,
-            coverage=coverage if shared_costs is None else [*coverage, *shared_costs.coverage],
+            coverage=[*coverage, *cost_outcome["shared"].coverage] if "shared" in cost_outcome else coverage,
         )
         checked = run_checks(context)
         merged = merge(checked.findings, costs.resource_costs)

@@ -8,8 +8,15 @@ when none is waiting, at most every ``PROGRESS_COALESCE`` seconds.
 
 An account that cannot be read is an outcome, not a job failure: only a lost worker (killed,
 out of memory, stopped past its grace) fails the job, and RQ then runs it again (``Retry``),
-that account only. The management account of an organization review also lists the accounts
-and leaves the cost data its members' checks need.
+that account only.
+
+The management account of an organization review also lists the accounts and, as soon as it has,
+queues every member's scan (``finops.queue.enqueue_members``, on a thread of its own while its
+scan goes on); at its end it leaves the cost data its members' checks need (``pipeline.shared_key``).
+A member's scan reads its inventory meanwhile and waits for that data on its cost thread
+(``_SharedCosts``): it stops with a sentence when the management account could not be read, and
+gives its worker back (RQ runs it again later) when the management account's scan went back to
+the queue, so that scan never waits for a worker its own members hold.
 """
 
 from __future__ import annotations
@@ -20,17 +27,34 @@ import time
 from typing import Any
 
 from rq import get_current_job
+from rq.job import Job, JobStatus
 
 from finops import pipeline, wire
 from finops.config import Settings
-from finops.errors import FinopsError, ReadOnlyViolation
-from finops.models import ScanResult
+from finops.errors import FinopsError, ManagementUnavailable, ReadOnlyViolation
+from finops.models import Coverage, InventoryItem, ScanResult
 
 log = logging.getLogger(__name__)
 
 SINGLE, MANAGEMENT, MEMBER = "single", "management", "member"
 BEAT_SECONDS = 3
 FLUSH_SECONDS = 0.5  # steps and progress reach Redis at most this often (and at the end of the scan)
+SHARED_POLL_SECONDS = 0.05  # a member waiting for the organization's cost data looks this often...
+LEASE_CHECK_SECONDS = 2  # ...whether the management account's worker is gone this often...
+YIELD_AFTER_SECONDS = 2  # ...and gives its worker back once that scan has waited in the queue this long
+
+
+ENDED_WITHOUT_DATA = (
+    "This account was not checked: its savings checks need the organization's cost data, which the management "
+    "account's scan reads, and that data was not there when this account's turn came (that scan failed, or ended "
+    "more than a day before: the data is kept a day). Run the review again."
+)
+
+
+class ManagementRequeued(Exception):  # noqa: N818 - a signal to RQ, not an error of the account
+    """Not an outcome: the management account's scan is back in the queue while this member's scan
+    waits for its cost data. The job fails, RQ runs it again later (``Retry``), and this worker is
+    free to take the management account's scan, which went to the front of the queue."""
 
 
 def scan_account(spec: dict[str, Any]) -> dict[str, Any]:
@@ -50,6 +74,9 @@ def scan_account(spec: dict[str, Any]) -> dict[str, Any]:
     try:
         result = _scan(spec, settings, connection, reporter.step, reporter.progress, payload)
         outcome["read"] = True
+    except ManagementRequeued:
+        log.warning("review=%s account=%s state=yielded reason=management-scan-requeued", review_id[:6], account_id)
+        raise
     except ReadOnlyViolation as error:  # a bug of ours, never one account's gap: the store fails the review
         log.error("review=%s account=%s state=stopped code=%s", review_id[:6], account_id, error.code)
         outcome.update(code=error.code, message=error.customer_message, fatal=True)
@@ -74,29 +101,145 @@ def scan_account(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _scan(spec: dict[str, Any], settings: Settings, connection: Any, on_step: Any, on_progress: Any,
           payload: dict[str, Any]) -> ScanResult:
+    from finops.organization import organization_accounts
     from finops.scan import SharedCosts, run_scan
 
-    shared = None
-    if spec["kind"] == MEMBER:
-        data = pipeline.get(connection, pipeline.shared_key(spec["review_id"], spec["attempt"]))
-        if data is None:
-            raise FinopsError("shared cost data expired", customer_message=(
-                "The organization's cost data was no longer available when this account's turn came "
-                "(it is kept for a day). Run the review again."))
-        shared = wire.load(SharedCosts, data)
-    result = run_scan(
-        spec["role_arn"], spec["external_id"], settings, threshold_overrides=spec.get("thresholds") or {},
-        shared_costs=shared, on_step=on_step, on_progress=on_progress,
-    )
-    if spec["kind"] == MANAGEMENT:
-        from finops.organization import organization_accounts
-
+    kind, shared, fan_out = spec["kind"], None, None
+    if kind == MEMBER:
+        shared = _SharedCosts(connection, settings, spec)
+        shared.check()  # the management account already failed: not one call to this account
+    elif kind == MANAGEMENT:
+        fan_out = _FanOut(settings, connection, spec)
+    try:
+        result = run_scan(
+            spec["role_arn"], spec["external_id"], settings, threshold_overrides=spec.get("thresholds") or {},
+            shared_costs=shared, on_step=on_step, on_progress=on_progress,
+            on_read=fan_out.on_read if fan_out else None,
+        )
+        if fan_out is None:
+            return result
         organization_id, accounts = organization_accounts(result)  # not the management account: raises
         payload["organization_id"] = organization_id
         payload["accounts"] = accounts
         pipeline.put(connection, pipeline.shared_key(spec["review_id"], spec["attempt"]),
                      wire.dump(SharedCosts.of(result)))
-    return result
+        fan_out.done(organization_id, accounts)
+        return result
+    finally:
+        if fan_out is not None:
+            fan_out.join()
+
+
+class _FanOut:
+    """The management account's scan queues its members as soon as its ``account.organization``
+    read is done, on a thread of its own (50 accounts are some 200 Redis round trips), instead of
+    after its whole scan: Cost Explorer's paid requests go one after the other and are the longest
+    part of that scan, and a member's scan needs their answers only for its checks."""
+
+    def __init__(self, settings: Settings, connection: Any, spec: dict[str, Any]):
+        self._settings, self._connection, self._spec = settings, connection, spec
+        self._thread: threading.Thread | None = None
+        self._error: Exception | None = None
+
+    def on_read(self, record: Coverage, items: list[InventoryItem]) -> None:
+        from finops.organization import ORGANIZATION_SOURCE, OrganizationUnavailable, listed_accounts
+
+        if record.source != ORGANIZATION_SOURCE or self._thread is not None:
+            return
+        try:
+            organization_id, accounts = listed_accounts(self._spec["account_id"], record, items)
+        except OrganizationUnavailable:
+            return  # the scan ends with that sentence (``organization_accounts``)
+        self._thread = threading.Thread(target=self._queue, args=(organization_id, accounts), daemon=True,
+                                        name="fan-out")
+        self._thread.start()
+
+    def _queue(self, organization_id: str, accounts: list[Any]) -> None:
+        from finops.queue import enqueue_members
+
+        try:
+            queued = enqueue_members(self._settings, self._spec, organization_id, accounts, self._connection)
+            log.info("review=%s state=members-queued count=%d", self._spec["review_id"][:6], queued)
+        except Exception as error:  # noqa: BLE001 - queued again at the end of the scan (``done``)
+            log.warning("review=%s state=members-not-queued error=%s", self._spec["review_id"][:6],
+                        type(error).__name__)
+            self._error = error
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def done(self, organization_id: str, accounts: list[Any]) -> None:
+        """At the end of the scan: the members are queued, or this raises (the job's outcome)."""
+        self.join()
+        if self._thread is None or self._error is not None:
+            from finops.queue import enqueue_members
+
+            enqueue_members(self._settings, self._spec, organization_id, accounts, self._connection)
+
+
+class _SharedCosts:
+    """A member's wait for the organization's cost data, called on its scan's cost thread."""
+
+    def __init__(self, connection: Any, settings: Settings, spec: dict[str, Any]):
+        from finops.queue import scan_job_id, scan_queue
+
+        review_id, attempt = spec["review_id"], spec["attempt"]
+        self._connection, self._settings = connection, settings
+        self._keys = (pipeline.shared_key(review_id, attempt), pipeline.failed_key(review_id, attempt))
+        self._management_job = scan_job_id(review_id, attempt, spec["management"])
+        self._registry = scan_queue(settings, connection).started_job_registry
+        self._deadline = time.monotonic() + settings.scan_timeout * 0.9  # before RQ's own timeout stops the job
+
+    def check(self) -> None:
+        """Before the scan: raise (and call no AWS) when the management account's scan has already
+        failed or ended without its data."""
+        self._look(load=False)
+
+    def _look(self, load: bool = True) -> tuple[Any, str | None]:
+        """(the cost data, or None while it is not there, and the management scan job's status), or
+        raises why there will be none. ``load=False``: True instead of the data."""
+        from finops.scan import SharedCosts
+
+        with self._connection.pipeline() as pipe:  # MULTI: the data is written before the job ends
+            (pipe.get if load else pipe.exists)(self._keys[0])
+            pipe.exists(self._keys[1])
+            pipe.hget(Job.key_for(self._management_job), "status")
+            data, failed, status = pipe.execute()
+        if data:
+            return (wire.load(SharedCosts, data) if load else True), None
+        status = status.decode() if status else None
+        if failed or status == JobStatus.FAILED:  # its store job recorded why the review fails, or will
+            raise ManagementUnavailable(f"the management account's scan failed ({status})")
+        if status not in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED):
+            raise ManagementUnavailable(f"management scan {status or 'gone'} without the cost data",
+                                        customer_message=ENDED_WITHOUT_DATA)
+        return None, status
+
+    def __call__(self) -> Any:
+        queued_since: float | None = None
+        lease_checked = time.monotonic()
+        while True:
+            shared, status = self._look()
+            if shared is not None:
+                return shared
+            now = time.monotonic()
+            if status == JobStatus.STARTED:
+                queued_since = None
+                if now - lease_checked >= LEASE_CHECK_SECONDS:
+                    lease_checked = now
+                    if self._management_job in self._registry.get_expired_job_ids():
+                        # Its worker is gone: what RQ's maintenance would do between two jobs of a
+                        # free worker (a worker waiting here is not free): run that scan again.
+                        log.warning("job=%s state=abandoned seen-by=member", self._management_job[:24])
+                        self._registry.cleanup()
+            else:
+                queued_since = queued_since or now
+                if now - queued_since >= YIELD_AFTER_SECONDS:
+                    raise ManagementRequeued(self._management_job)
+            if now > self._deadline:
+                raise ManagementUnavailable(f"management scan still {status} after the member's time")
+            time.sleep(SHARED_POLL_SECONDS)
 
 
 def _attempt_number(job: Any) -> int:

@@ -1,10 +1,11 @@
 """Store jobs: the only jobs that write SQLite, run by the worker where the database is.
 
 ``store_account_job`` writes one account's result (or why it has none) when its scan job has
-ended, however it ended (an RQ dependency that allows failure); after the management account of
-an organization it queues every member's scan and store, and the finish. ``finish_review_job``
-runs after every store job of the review and finishes it. ``store_progress`` moves the steps and
-progress scan jobs leave in Redis into SQLite, and keeps the review's heartbeat.
+ended, however it ended (an RQ dependency that allows failure). ``register_accounts_job`` writes
+an organization's member accounts as its management account's scan listed them, before their
+scans end. ``finish_review_job`` runs after every store job of the review and finishes it.
+``store_progress`` moves the steps and progress scan jobs leave in Redis into SQLite, and keeps
+the review's heartbeat.
 
 Every store job is safe to run twice (a store worker killed mid-job is run again by RQ): the
 account's rows are replaced, member jobs have deterministic ids, and a result leaves Redis only
@@ -21,6 +22,7 @@ from typing import Any
 from rq import get_current_job
 
 from finops import pipeline, reviews, wire
+from finops.aws.arn import parse_role_arn
 from finops.config import Settings
 from finops.db import connect, iso
 from finops.errors import AssumeRoleDenied, FinopsError, StorageError, WorkerLost
@@ -54,16 +56,16 @@ def store_progress(review_id: str, attempt: int) -> str:
 
 def overall_progress(db: Any, review_id: str, by_account: dict[str, int]) -> int:
     """One percentage for the progress bar: the account's own for a single account; for an
-    organization, the management account to 30 %, then the members' average to 99 %."""
+    organization, 30 % for the management account's scan and 69 % for the members' average (they
+    are listed, and start, while the management account's scan still reads its cost data)."""
     review = reviews.get_review(db, review_id)
     if review["scope"] != "organization":
         return min(max(by_account.values(), default=1), 99)
+    management = parse_role_arn(review["role_arn"]).account_id
     members = [row["account_id"] for row in reviews.account_rows(db, review_id)
                if not row["management"] and row["status"] != SKIPPED]
-    if not members:
-        return min(30 * max(by_account.values(), default=1) // 100, 30)
-    done = sum(by_account.get(account, 0) for account in members) / len(members)
-    return min(30 + int(69 * done / 100), 99)
+    done = sum(by_account.get(account, 0) for account in members) / len(members) if members else 0
+    return min(int(30 * by_account.get(management, 0) / 100 + 69 * done / 100), 99)
 
 
 def store_account_job(spec: dict[str, Any]) -> str:
@@ -80,7 +82,9 @@ def store_account_job(spec: dict[str, Any]) -> str:
     stored = wire.load(dict, data) if data is not None else None  # type: ignore[type-abstract]
     outcome = (stored or {}).get("outcome") or {}
     result = wire.decode(ScanResult, stored["result"]) if stored and stored.get("result") else None
-    account = OrgAccount(account_id, spec.get("name") or "", ACTIVE)
+    listed = [wire.decode(OrgAccount, a) for a in (stored or {}).get("accounts") or []]
+    name = spec.get("name") or next((a.name for a in listed if a.account_id == account_id), "")
+    account = OrgAccount(account_id, name, ACTIVE)
     reason = _reason(kind, account, spec["role_arn"], outcome, lost=stored is None)
     scan = AccountScan(account, spec["role_arn"], management=kind != MEMBER, result=result,
                        status="" if result else FAILED, reason=reason)
@@ -98,8 +102,8 @@ def store_account_job(spec: dict[str, Any]) -> str:
     log.info("review=%s account=%s state=stored read=%s", review_id[:6], account_id, result is not None)
     if result is None and reason:
         reviews.add_step(db, review_id, reason, "error" if kind != MEMBER else "warning")
-    if kind == MANAGEMENT:
-        _fan_out(settings, connection, db, spec, result, stored or {})
+    if kind == MANAGEMENT and result is None:
+        _management_not_read(settings, connection, review_id, attempt, reason)
     connection.delete(key)
     return "stored" if result is not None else "not-read"
 
@@ -116,40 +120,40 @@ def _reason(kind: str, account: OrgAccount, role_arn: str, outcome: dict[str, An
     return WorkerLost.customer_message if lost else (outcome.get("message") or WorkerLost.customer_message)
 
 
-def _fan_out(settings: Settings, connection: Any, db: Any, spec: dict[str, Any], result: ScanResult | None,
-             stored: dict[str, Any]) -> None:
-    """After the management account: its members' rows, their scan and store jobs, and the finish."""
-    from finops.queue import enqueue_finish, enqueue_review_account
+def _management_not_read(settings: Settings, connection: Any, review_id: str, attempt: int, reason: str) -> None:
+    """No account list, or no cost data: member scans still to start, or waiting for that data, stop
+    at once (``jobs.scan``), and the finish fails the review with the management account's sentence
+    (the finish its scan queued with the members, after their stores; or one of its own)."""
+    from finops.queue import enqueue_finish
 
+    pipeline.put(connection, pipeline.failed_key(review_id, attempt), reason.encode())
+    enqueue_finish(settings, review_id, attempt, [], connection)
+
+
+def register_accounts_job(spec: dict[str, Any], organization_id: str, accounts: list[Any]) -> str:
+    """The organization's member accounts as its management account's scan listed them: a row for
+    each (``scanning``, or ``skipped`` with the sentence when not active), while their scans run."""
+    settings = Settings.from_env()
+    db = connect(settings.db_path, busy_timeout=settings.db_busy_timeout)
     review_id, attempt = spec["review_id"], spec["attempt"]
-    if result is None:  # no account list, no cost data: the review fails with the management account's sentence
-        enqueue_finish(settings, review_id, attempt, [], connection)
-        return
-    review = reviews.get_review(db, review_id)
-    accounts = [wire.decode(OrgAccount, a) for a in stored.get("accounts") or []]
-    members = [a for a in accounts if a.account_id != spec["account_id"]]
+    listed = [wire.decode(OrgAccount, a) for a in accounts]
+    members = [a for a in listed if a.account_id != spec["account_id"]]
     active = [a for a in members if a.state == ACTIVE]
     rows = []
     for account in members:
-        arn = member_role_arn(spec["role_arn"], account.account_id)
         if account.state != ACTIVE:
             rows.append(reviews.account_row(summarize(AccountScan(
                 account, "", status=SKIPPED, reason=not_active_sentence(account))), ""))
         else:
             rows.append({"account_id": account.account_id, "name": account.name, "state": account.state,
-                         "management": 0, "role_arn": arn, "status": SCANNING, "reason": ""})
-    management_name = next((a.name for a in accounts if a.account_id == spec["account_id"]), "")
-    reviews.register_accounts(db, review_id, attempt, stored.get("organization_id") or "", management_name, rows)
+                         "management": 0, "role_arn": member_role_arn(spec["role_arn"], account.account_id),
+                         "status": SCANNING, "reason": ""})
+    if not reviews.register_accounts(db, review_id, attempt, organization_id, rows):
+        return "skipped"
     reviews.add_step(db, review_id, (
-        f"Organization {stored.get('organization_id') or ''}: {len(accounts)} accounts, {len(active)} active "
-        f"member accounts to scan" + (f", {len(members) - len(active)} not active (not scanned)"
-                                      if len(members) > len(active) else "")))
-    stores = [
-        enqueue_review_account(settings, review, account_id=account.account_id, name=account.name, kind=MEMBER,
-                               role_arn=member_role_arn(spec["role_arn"], account.account_id), connection=connection)
-        for account in active
-    ]
-    enqueue_finish(settings, review_id, attempt, stores, connection)
+        f"Organization {organization_id}: {len(listed)} accounts, {len(active)} active member accounts to scan"
+        + (f", {len(members) - len(active)} not active (not scanned)" if len(members) > len(active) else "")))
+    return "registered"
 
 
 def _storage_refused(db: Any, review_id: str, attempt: int, error: StorageError) -> str:

@@ -141,6 +141,11 @@ def test_two_scan_workers_without_the_database_complete_an_organization_review(
     assert set(jobs) == scanned  # one scan job per account, none for the suspended one
     by_worker = {job.worker_name for job in jobs.values()}
     assert len(by_worker) == 2, by_worker  # both scan workers took accounts; the store worker took none
+    # Members start once the management account has listed them, not after its whole scan; they
+    # wait for its cost data only for their checks.
+    management = jobs[seed.CUSTOMER_ACCOUNT]
+    assert management.args[0]["kind"] == "management"
+    assert min(j.started_at for a, j in jobs.items() if a != seed.CUSTOMER_ACCOUNT) < management.ended_at
     assert accounts[org[ROLE_WRONG_EXTERNAL_ID]]["status"] == "failed"
     assert accounts[org[ROLE_NONE]]["status"] == "failed"
     assert accounts[org[SUSPENDED]]["status"] == "skipped"
@@ -250,23 +255,129 @@ def test_results_wait_in_redis_for_a_store_worker_that_starts_later(settings, lo
     store = _worker(tmp_path, "store-1", "--store", "--no-scan", "--burst", database=True)
     assert store.wait(timeout=60) == 0  # claims the review and queues the management account, then exits
     scanner = _worker(tmp_path, "scan-1", "--burst")
-    assert scanner.wait(timeout=120) == 0  # the management account: its store job has nobody to run it
+    # Every account: the management account's scan queues its members itself, once it has listed them.
+    assert scanner.wait(timeout=180) == 0
     db = connect(settings.db_path)
     assert reviews.get_review(db, review_id)["status"] == "running"
-    account = seed.CUSTOMER_ACCOUNT
-    waiting = pipeline.get(connection, pipeline.result_key(review_id, 1, account))
+    waiting = pipeline.get(connection, pipeline.result_key(review_id, 1, seed.CUSTOMER_ACCOUNT))
     assert waiting is not None and wire.load(dict, waiting)["outcome"]["read"] is True
+    waiting = [key for key in connection.scan_iter(f"finops:review:{review_id}:1:result:*")]
+    assert len(waiting) == 6  # the management account, three readable members and the two refusals
     assert reviews.account_rows(db, review_id) == []  # nothing in SQLite yet
     store = _worker(tmp_path, "store-2", "--store", "--no-scan", "--burst", database=True)
-    assert store.wait(timeout=60) == 0  # stores the management account, queues the members
-    scanner = _worker(tmp_path, "scan-2", "--burst")
-    assert scanner.wait(timeout=180) == 0
-    assert reviews.get_review(db, review_id)["status"] == "running"  # the members' results wait too
-    waiting = [key for key in connection.scan_iter(f"finops:review:{review_id}:1:result:*")]
-    assert len(waiting) == 5  # three readable members and the two refusals, each an outcome
-    store = _worker(tmp_path, "store-3", "--store", "--no-scan", "--burst", database=True)
     assert store.wait(timeout=60) == 0
     review = reviews.get_review(db, review_id)
     assert review["status"] == "partial", (review["status"], review["error_message"])
     assert len(reviews.account_rows(db, review_id)) == 7
     assert not list(connection.scan_iter(f"finops:review:{review_id}:*"))
+
+
+def test_when_the_management_account_is_lost_after_listing_its_members_they_stop_and_the_review_fails(
+        settings, local_aws, customer, tmp_path):
+    """The management account's scan queues its members as soon as it has listed them, then its
+    work-horse dies (no retry here): its store job leaves the failure in Redis, so each member's
+    scan stops before calling AWS, and the review fails at once with the management account's
+    sentence, instead of scanning members whose checks could never get the cost data."""
+    from finops.errors import ManagementUnavailable, WorkerLost
+    from finops.web import create_app
+    from tests.helpers import process_table
+
+    client = create_app(settings).test_client()
+    review_id, org, _token = _submit_organization_review(client, customer, settings)
+    local_aws.set_faults(latency_ms=300)  # Cost Explorer's requests, one after the other, outlast the listing
+    os.environ["FINOPS_SCAN_RETRIES"] = "0"
+    try:
+        store = _worker(tmp_path, "store", "--store", "--no-scan", database=True)
+        scanner = _worker(tmp_path, "scan-1")
+    finally:
+        del os.environ["FINOPS_SCAN_RETRIES"]
+    db = connect(settings.db_path)
+    try:
+        deadline = time.monotonic() + 90
+        while len(reviews.account_rows(db, review_id)) < 2:  # the members' rows: the management scan queued them
+            assert time.monotonic() < deadline, "the members were never queued"
+            time.sleep(0.05)
+        management = _scan_jobs(settings, review_id)[seed.CUSTOMER_ACCOUNT]
+        assert management.get_status() == "started"  # still reading: the members were queued mid-scan
+        (horse,) = [p.pid for p in process_table().values() if p.ppid == scanner.pid]
+        os.kill(horse, signal.SIGKILL)
+        local_aws.set_faults()
+        review = _wait(db, review_id, 60, tmp_path)
+    finally:
+        local_aws.set_faults()
+        stop_all([scanner, store])
+    assert review["status"] == "failed" and review["error_message"] == WorkerLost.customer_message, review
+    rows = {r["account_id"]: r for r in reviews.account_rows(db, review_id)}
+    members = [r for a, r in rows.items() if not r["management"] and r["status"] != "skipped"]
+    assert len(members) == 5
+    for row in members:  # none was scanned: each says why, and not one called AWS
+        assert row["status"] == "failed" and row["error_code"] == ManagementUnavailable.code, row
+        assert ManagementUnavailable.customer_message in row["reason"] and row["scan_seconds"] < 0.5, row
+    assert rows[org[ROLE_NONE]]["reason"].startswith(f"Account {org[ROLE_NONE]}")
+    assert not list(redis_connection(settings).scan_iter(f"finops:review:{review_id}:*"))
+
+
+def _waiting_member(settings, connection):
+    """A member's wait for the organization's cost data, beside a management account's scan job."""
+    from rq import Retry
+
+    from finops.queue import SCAN_JOB
+    from jobs.scan import _SharedCosts
+
+    queue = scan_queue(settings, connection)
+    queue.enqueue(SCAN_JOB, {"review_id": "rw"}, job_id="scan-rw-1-333333333333")  # a member waiting its turn
+    management = queue.enqueue(SCAN_JOB, {"review_id": "rw"}, job_id="scan-rw-1-222222222222",
+                               retry=Retry(max=2, enqueue_at_front=True))
+    queue.remove(management)
+    management.set_status("started")
+    order = {"review_id": "rw", "attempt": 1, "account_id": "444444444444", "kind": "member",
+             "management": "222222222222"}
+    return _SharedCosts(connection, settings, order), management, queue
+
+
+def test_a_member_waits_for_the_cost_data_and_stops_with_a_sentence_when_the_management_scan_fails(settings):
+    import threading
+
+    from finops import pipeline
+    from finops.errors import ManagementUnavailable
+    from finops.models import CostData, Coverage
+    from finops.scan import SharedCosts
+
+    connection = redis_connection(settings)
+    wait, management, _queue = _waiting_member(settings, connection)
+    shared = SharedCosts(CostData(coh_currency="USD"), (Coverage("cost.explorer.spend", "global", "ok"),))
+    writer = threading.Timer(0.3, lambda: pipeline.put(connection, pipeline.shared_key("rw", 1), wire.dump(shared)))
+    started = time.monotonic()
+    writer.start()
+    assert wait() == shared and time.monotonic() - started >= 0.3  # waited while the management scan ran
+
+    connection.delete(pipeline.shared_key("rw", 1))
+    management.set_status("finished")  # ended, and left no data: its outcome was a failure
+    with pytest.raises(ManagementUnavailable):
+        wait()
+    pipeline.put(connection, pipeline.failed_key("rw", 1), b"The scan stopped unexpectedly.")
+    with pytest.raises(ManagementUnavailable) as refused:
+        wait.check()  # a member that has not started yet calls no AWS at all
+    assert refused.value.customer_message == ManagementUnavailable.customer_message
+
+
+def test_a_waiting_member_runs_a_lost_management_scan_again_and_gives_its_worker_to_it(settings, monkeypatch):
+    """The management account's worker died while a member waited for its cost data, and every
+    other worker may be waiting too: the member does what RQ's maintenance would (the scan goes
+    back to the front of the queue), then fails so that RQ runs it again later, freeing its worker."""
+    import jobs.scan
+    from jobs.scan import ManagementRequeued
+
+    monkeypatch.setattr(jobs.scan, "LEASE_CHECK_SECONDS", 0)
+    monkeypatch.setattr(jobs.scan, "YIELD_AFTER_SECONDS", 0.3)
+    connection = redis_connection(settings)
+    wait, management, queue = _waiting_member(settings, connection)
+    registry = queue.started_job_registry
+    connection.zadd(registry.key, {f"{management.id}:lost-execution": time.time() - 1})  # its lease ran out
+    started = time.monotonic()
+    with pytest.raises(ManagementRequeued):
+        wait()
+    assert time.monotonic() - started >= 0.3  # it waited YIELD_AFTER_SECONDS for a free worker first
+    assert management.get_status() == "queued" and queue.job_ids[0] == management.id  # ahead of the member
+    management.refresh()
+    assert management.retries_left == 1  # that run is one of its retries, as RQ's maintenance counts it

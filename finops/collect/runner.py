@@ -196,13 +196,16 @@ def run_collectors(
     concurrency: int,
     calls: threading.local,
     progress: Progress | None = None,
+    on_read: Callable[[Coverage, list[InventoryItem]], None] | None = None,
     lookback_days: int = 30,
     now: datetime | None = None,
 ) -> tuple[list[InventoryItem], list[Coverage]]:
     """Read every (collector, region), each once its dependencies are read; return inventory and one
     Coverage per read.
 
-    ``progress(record, done, total)`` is called from this thread after each read finishes.
+    ``progress(record, done, total)`` is called from this thread after each read finishes, and
+    ``on_read(record, items)`` with what that read found (an organization review queues its member
+    accounts as soon as the management account's list of them is read).
     """
     now = now or datetime.now(UTC)
     specs_by_id = {spec.id: spec for spec in specs}
@@ -308,6 +311,8 @@ def run_collectors(
                 record, items = future.result()
                 coverage.append(record)
                 inventory.extend(items)
+                if on_read:
+                    on_read(record, items)
                 if progress:
                     progress(record, len(coverage), total)
             submit_ready()
