@@ -110,8 +110,8 @@ def test_the_scanners_own_session_is_guarded_the_same_way(local_aws):
 
 
 def test_guarded_sessions_share_what_botocore_rebuilds_but_every_client_stays_guarded(local_aws, customer_session):
-    """Client classes, service models and botocore's built-in handlers are built once per process for guarded
-    sessions (finops.aws.guard); the checks stay per session and per client."""
+    """Client classes, service models, botocore's built-in handlers and its event-name aliases are built once per
+    process for guarded sessions (finops.aws.guard); the checks stay per session and per client."""
     second = assume_customer_role(parse_role_arn(customer_session_role(customer_session)), EXTERNAL_ID, probe=False)
     local_aws.clear_requests()
     first_ec2 = customer_session.client("ec2", region_name="eu-west-1")
@@ -122,6 +122,11 @@ def test_guarded_sessions_share_what_botocore_rebuilds_but_every_client_stays_gu
     assert type(plain_ec2) is not type(first_ec2)  # ...and other sessions of the process build their own
     assert plain_ec2.meta.service_model is not first_ec2.meta.service_model
     assert first_ec2._request_signer is not second_ec2._request_signer
+    # Every client's copy of its session's event emitter keeps one cache of aliased event names
+    # (botocore's copies start empty); a plain session's clients keep theirs.
+    assert first_ec2.meta.events._alias_name_cache is second_ec2.meta.events._alias_name_cache
+    assert first_ec2.meta.events is not second_ec2.meta.events
+    assert plain_ec2.meta.events._alias_name_cache is not first_ec2.meta.events._alias_name_cache
 
     plain = boto3.session.Session()._session._events._emitter._handlers  # botocore's and boto3's own
     guarded = second._session._events._emitter._handlers
@@ -145,6 +150,7 @@ def test_guarded_sessions_share_what_botocore_rebuilds_but_every_client_stays_gu
     assert local_aws.requests() == []
     second_ec2.describe_volumes()
     assert [r["action"] for r in local_aws.requests()] == ["DescribeVolumes"]
+    assert "before-call.ec2.DescribeVolumes" in first_ec2.meta.events._alias_name_cache  # the other client's call
 
 
 def customer_session_role(session) -> str:  # type: ignore[no-untyped-def]

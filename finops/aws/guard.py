@@ -33,6 +33,7 @@ from typing import Any
 
 import boto3
 import botocore.client
+import botocore.hooks
 import botocore.session
 from botocore.signers import RequestSigner
 
@@ -159,6 +160,21 @@ def _copy_of_builtin_events() -> Any:
         return copy.copy(_builtin_events)
 
 
+class _SharedAliasCache(botocore.hooks.EventAliaser):
+    """botocore's event-name aliaser, whose copies keep its cache. Every client works on a copy of
+    its session's emitter, and botocore's copy starts with an empty cache: each client of a scan
+    (17 per member account) worked out again, against every alias, each of the ~40 event names it
+    registers and emits. An alias is a pure function of the name (botocore's fixed alias table), so
+    every guarded emitter of the process shares one cache."""
+
+    _cache: dict[str, str] = {}
+
+    def __copy__(self) -> _SharedAliasCache:
+        twin = super().__copy__()
+        twin._alias_name_cache = self._alias_name_cache
+        return twin
+
+
 _guarded_emitters: weakref.WeakSet[Any] = weakref.WeakSet()  # the event emitters of guarded sessions
 _client_classes: dict[tuple[str, str], type] = {}  # (service, API version) -> client class
 _service_models: dict[tuple[str, str | None], Any] = {}  # (service, API version asked) -> ServiceModel
@@ -216,6 +232,9 @@ class _GuardedCore(botocore.session.Session):
 
     def __init__(self) -> None:
         super().__init__(event_hooks=_copy_of_builtin_events(), include_builtin_handlers=False)
+        # The same aliaser (botocore registered it as the "event_emitter" component), with one cache.
+        self._events.__class__ = _SharedAliasCache
+        self._events._alias_name_cache = _SharedAliasCache._cache
         self.register_component("data_loader", shared_loader())
         _install_client_caches()
         _guarded_emitters.add(self._events)
