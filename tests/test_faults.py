@@ -83,7 +83,9 @@ def test_a_scan_outliving_its_sts_sessions_renews_them_with_the_external_id(loca
     seed.seed_demo_waste(customer)
     role_arn = seed.create_scanner_role(customer, EXTERNAL_ID)
     local_aws.clear_requests()
-    local_aws.set_faults(latency_ms=300, session_seconds=3)  # sessions of 3 s: a scan of several
+    # Sessions of 3 s, and calls slow enough that the scan outlives its first one by far (at 300 ms
+    # a faster scan ended 3.2 s in, before botocore's refresh window of its first session).
+    local_aws.set_faults(latency_ms=500, session_seconds=3)
     started = time.monotonic()
     result = run_scan(role_arn, EXTERNAL_ID, Settings(), regions=list(REGIONS) + ["us-west-2", "ap-southeast-2"])
     elapsed = time.monotonic() - started
