@@ -167,3 +167,30 @@ def test_fast_timestamp_parser_agrees_with_botocores(value):
     ours, botocores = parse_aws_timestamp(value), parse_timestamp(value)
     assert ours == botocores
     assert (ours.utcoffset() is None) == (botocores.utcoffset() is None)
+
+
+def test_scan_clients_look_for_a_proxy_only_when_the_environment_names_one(monkeypatch):
+    """No proxy variable: the config says "no proxy" and botocore walks no environment per client.
+    One: botocore's own lookup for each endpoint, NO_PROXY included, exactly as without FinOps Pack."""
+    from botocore.credentials import Credentials
+
+    from finops.aws.guard import guarded_session
+    from finops.aws.session import client_config
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                 "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    session = guarded_session(READ_OPERATIONS, credentials=Credentials("AKIAEXAMPLEEXAMPLE00", "s", "t"),
+                              region_name="us-east-1")
+
+    def proxies(region: str) -> dict:
+        client = session.client("ec2", region_name=region, config=client_config(), endpoint_url=None)
+        return client._endpoint.http_session._proxy_config._proxies
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # the real endpoint names, for NO_PROXY to match
+    assert client_config().proxies == {} and proxies("eu-west-1") == {}
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    monkeypatch.setenv("NO_PROXY", "ec2.eu-west-1.amazonaws.com")
+    assert client_config().proxies is None
+    assert proxies("eu-central-1")["https"] == "http://127.0.0.1:3128"
+    assert proxies("eu-west-1") == {}  # NO_PROXY: botocore bypasses the proxy for that endpoint
