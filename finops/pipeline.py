@@ -49,7 +49,8 @@ def shared_key(review_id: str, attempt: int) -> str:
 
 
 def failed_key(review_id: str, attempt: int) -> str:
-    """The management account could not be read: its sentence, for members still to scan or waiting."""
+    """Set by the management account's store job when it could not be read: members still to scan,
+    or waiting for the cost data, stop."""
     return _key("shared-failed", review_id, attempt)
 
 

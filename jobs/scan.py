@@ -170,9 +170,10 @@ class _FanOut:
             self._thread.join()
 
     def done(self, organization_id: str, accounts: list[Any]) -> None:
-        """At the end of the scan: the members are queued, or this raises (the job's outcome)."""
+        """At the end of the scan (whose listing ``on_read`` saw): the members are queued, or this
+        raises (the job's outcome)."""
         self.join()
-        if self._thread is None or self._error is not None:
+        if self._error is not None:
             from finops.queue import enqueue_members
 
             enqueue_members(self._settings, self._spec, organization_id, accounts, self._connection)
@@ -185,7 +186,7 @@ class _SharedCosts:
         from finops.queue import scan_job_id, scan_queue
 
         review_id, attempt = spec["review_id"], spec["attempt"]
-        self._connection, self._settings = connection, settings
+        self._connection = connection
         self._keys = (pipeline.shared_key(review_id, attempt), pipeline.failed_key(review_id, attempt))
         self._management_job = scan_job_id(review_id, attempt, spec["management"])
         self._registry = scan_queue(settings, connection).started_job_registry

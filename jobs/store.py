@@ -103,7 +103,7 @@ def store_account_job(spec: dict[str, Any]) -> str:
     if result is None and reason:
         reviews.add_step(db, review_id, reason, "error" if kind != MEMBER else "warning")
     if kind == MANAGEMENT and result is None:
-        _management_not_read(settings, connection, review_id, attempt, reason)
+        _management_not_read(settings, connection, review_id, attempt)
     connection.delete(key)
     return "stored" if result is not None else "not-read"
 
@@ -120,13 +120,13 @@ def _reason(kind: str, account: OrgAccount, role_arn: str, outcome: dict[str, An
     return WorkerLost.customer_message if lost else (outcome.get("message") or WorkerLost.customer_message)
 
 
-def _management_not_read(settings: Settings, connection: Any, review_id: str, attempt: int, reason: str) -> None:
+def _management_not_read(settings: Settings, connection: Any, review_id: str, attempt: int) -> None:
     """No account list, or no cost data: member scans still to start, or waiting for that data, stop
     at once (``jobs.scan``), and the finish fails the review with the management account's sentence
     (the finish its scan queued with the members, after their stores; or one of its own)."""
     from finops.queue import enqueue_finish
 
-    pipeline.put(connection, pipeline.failed_key(review_id, attempt), reason.encode())
+    pipeline.put(connection, pipeline.failed_key(review_id, attempt), b"1")
     enqueue_finish(settings, review_id, attempt, [], connection)
 
 
