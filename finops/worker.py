@@ -1,9 +1,15 @@
-"""``finops-pack worker``: RQ's forking worker, with a stop that fits in a supervisor's timeout.
+"""``finops-pack worker``: RQ's worker, with a stop that fits in a supervisor's timeout.
+
+A worker with the database (``--store``, and ``serve``'s) forks a work-horse for each job, as RQ
+does. A scan worker (no database) runs each scan in its own process instead (``_perform_here``):
+a scan job opens no file and leaves nothing behind, and a work-horse forked for each account cost
+more CPU than the reads it made (the copy-on-write of the warmed process, its teardown).
 
 On SIGTERM or SIGINT the worker takes no new job (RQ's warm shutdown). A scan in progress gets
 FINOPS_SHUTDOWN_GRACE seconds to finish; after that, or on a second signal, the scan is stopped
 and its review fails with a sentence that tells the customer to start it again (a retry is a
-new job id, so it always runs). The work-horse ignores SIGTERM, so a signal sent to every process
+new job id, so it always runs); a scan worker's account is run again by another scan worker
+(FINOPS_SCAN_RETRIES). The work-horse ignores SIGTERM, so a signal sent to every process
 of a service (systemd's default) cannot cut a scan short behind the worker's back, and it dies
 with the worker if the worker is killed.
 """
@@ -15,6 +21,7 @@ import logging
 import os
 import signal
 import sqlite3
+import sys
 import threading
 from datetime import timedelta
 from types import FrameType
@@ -25,6 +32,7 @@ from rq import Worker
 from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.utils import now
+from rq.worker import WorkerStatus
 
 from finops import reviews
 from finops.config import Settings
@@ -44,6 +52,7 @@ log = logging.getLogger(__name__)
 
 
 LOST_REVIEWS_CHECK_SECONDS = 15
+HARD_STOP_AFTER_SECONDS = 60  # past its timeout, a scan that has not stopped is stopped with its process (RQ's rule)
 JOB_MONITORING_SECONDS = 5  # the worker renews its running job's lease this often
 ABANDONED_AFTER_SECONDS = 15  # a lease not renewed for this long more: the worker is gone, the job runs again
 
@@ -129,6 +138,7 @@ class ReviewWorker(Worker):
         self._worker_pid = os.getpid()
         die_with_parent_ready()
         self._current_job: Job | None = None
+        self._here: tuple[Any, Any] | None = None  # a scan job running in this process: its queue and execution
         self._interrupted_job_id: str | None = None
         self._grace_timer: threading.Timer | None = None
 
@@ -172,9 +182,12 @@ class ReviewWorker(Worker):
             queue.enqueue_job(job)
             return
         self._current_job = job
-        before_fork()
         try:
-            super().execute_job(job, queue)
+            if self.store:
+                before_fork()
+                super().execute_job(job, queue)
+            else:
+                self._perform_here(job, queue)
         except RedisError as error:  # Redis went away while RQ recorded the job: the worker lives on
             # (RQ reconnects when it next dequeues); a job whose record was lost is run again by the
             # maintenance (abandoned jobs, lost reviews).
@@ -188,6 +201,62 @@ class ReviewWorker(Worker):
             if self._interrupted_job_id == job.id:
                 self._interrupted_job_id = None
                 mark_interrupted(self.settings, job, self.store)
+
+    def _perform_here(self, job: Job, queue: Any) -> None:
+        """A scan job, in this process (as RQ's ``SimpleWorker`` runs every job): no work-horse.
+
+        Forking one per account cost about 0.07 s of CPU of the 0.28 s a member account's scan
+        took in all (``bench/org.py``: copy-on-write faults in the warmed process, the child's
+        teardown), and scan workers share their cores. Nothing is lost by it: a scan job opens no
+        database and keeps nothing after it returns (its clients, sessions and credentials are
+        the job's own objects), RQ's timeout still raises in the scan (SIGALRM, on this thread),
+        and what a work-horse gave besides, this worker does itself: a thread renews the job's
+        lease while it runs (``_renew_lease``), and a stop that cannot wait (``interrupt_current_job``)
+        or a scan still running HARD_STOP_AFTER_SECONDS past its timeout fails the job, so that RQ
+        runs it again on another worker, and ends this process (``_give_up_here``).
+        """
+        execution = self.prepare_execution(job)
+        self._here = (queue, execution)
+        finished = threading.Event()
+        lease = threading.Thread(target=self._renew_lease, args=(job, execution, finished), daemon=True, name="lease")
+        lease.start()
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            finished.set()
+            lease.join()
+            self._here = None
+            self.set_state(WorkerStatus.IDLE)
+
+    def _renew_lease(self, job: Job, execution: Any, finished: threading.Event) -> None:
+        started = now()
+        while not finished.wait(self.job_monitoring_interval):
+            self.maintain_heartbeats(job, execution)
+            running = (now() - started).total_seconds()
+            if job.timeout not in (None, -1) and running > job.timeout + HARD_STOP_AFTER_SECONDS:
+                self._give_up_here(job, f"still-running-{HARD_STOP_AFTER_SECONDS}s-after-its-timeout", restart=True)
+
+    def _give_up_here(self, job: Job, reason: str, *, restart: bool = False) -> None:
+        """End this process under a scan that runs in it: its job fails first, through RQ, which
+        runs it again on another worker while it has retries left (FINOPS_SCAN_RETRIES); then
+        this worker leaves RQ's registry, as at any stop. Threads cannot be stopped; a process can.
+        ``restart``: the same command starts again in this process (``exec``: the same pid, for
+        whatever supervises it), a fresh worker; otherwise the process exits (a stop)."""
+        log.warning("job=%s state=interrupted reason=%s", job.id[:24], reason)
+        here = self._here
+        try:
+            if here is not None:
+                queue, execution = here
+                self.handle_job_failure(job, queue=queue, exc_string=f"scan worker stopped: {reason}",
+                                        execution=execution)
+            self.register_death()
+        except RedisError as error:  # its lease runs out, and another worker's maintenance runs it again
+            log.warning("job=%s state=not-failed error=%s", job.id[:24], type(error).__name__)
+        finally:
+            logging.shutdown()
+            if restart:
+                os.execv(sys.executable, sys.orig_argv)  # noqa: S606 - this very command, again
+            os._exit(0)
 
     def handle_work_horse_killed(self, job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
         """The work-horse died under its scan (the OOM killer, a SIGKILL): RQ records the job as
@@ -205,6 +274,8 @@ class ReviewWorker(Worker):
     def interrupt_current_job(self) -> Job | None:
         """Kill the work-horse now; its review is marked when RQ has reaped it (``execute_job``)."""
         job = self._current_job
+        if job is not None and not self.store and self._here is not None:  # a scan running here, not in a horse
+            self._give_up_here(job, "worker-stopping")
         if job is None or not self.horse_pid:
             return None
         log.warning("job=%s state=interrupted reason=worker-stopping", job.id[:16])

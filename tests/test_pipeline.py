@@ -242,6 +242,54 @@ def test_a_single_account_review_is_one_scan_job_and_the_store_worker_writes_it(
     assert not (tmp_path / "scan-1-has-no-database").exists()
 
 
+def test_a_scan_worker_scans_in_its_own_process_and_a_stop_mid_scan_hands_the_account_to_another(
+        settings, local_aws, customer, tmp_path, monkeypatch):
+    """A scan worker runs its scan jobs itself, with no work-horse, and renews the job's lease while
+    it reads. SIGTERM mid-scan: after FINOPS_SHUTDOWN_GRACE the worker fails the job through RQ and
+    exits 0; RQ queues the account again (FINOPS_SCAN_RETRIES) and another scan worker completes the
+    review, the account's row saying two attempts."""
+    from finops.web import create_app
+    from tests.helpers import descendants, scan_job_started
+
+    client = create_app(settings).test_client()
+    token = start_review(client)
+    review_id = review_id_of(client, token)
+    form = connect_form(client, token)
+    form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
+    assert client.post(f"/reviews/{token}/scan", data=form).status_code == 303
+    local_aws.set_faults(latency_ms=400)  # about 4 s of reads: the stop lands mid-scan
+    monkeypatch.setenv("FINOPS_SHUTDOWN_GRACE", "1")
+    store = _worker(tmp_path, "store", "--store", "--no-scan", database=True)
+    first = _worker(tmp_path, "scan-1")
+    second = None
+    db = connect(settings.db_path)
+    try:
+        deadline = time.monotonic() + 60
+        while not scan_job_started(settings, review_id, seed.CUSTOMER_ACCOUNT):
+            assert time.monotonic() < deadline, "the scan never started"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert descendants(first.pid) == []  # no work-horse: the scan runs in the worker's process
+        job = _scan_jobs(settings, review_id)[seed.CUSTOMER_ACCOUNT]
+        assert job.get_status() == "started" and job.worker_name
+        stopped = time.monotonic()
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=15) == 0
+        assert time.monotonic() - stopped < 1 + 5, "the grace is 1 s"
+        assert job.get_status() == "queued"  # failed through RQ, which runs it again
+        assert reviews.get_review(db, review_id)["status"] == "running"
+        local_aws.set_faults()
+        second = _worker(tmp_path, "scan-2")
+        review = _wait(db, review_id, 90, tmp_path)
+    finally:
+        local_aws.set_faults()
+        stop_all([p for p in (first, second, store) if p is not None])
+    assert review["status"] == "complete", (review["status"], review["error_message"])
+    (row,) = reviews.account_rows(db, review_id)
+    assert row["status"] == "complete" and row["attempts"] == 2, dict(row)
+    assert "worker-stopping" in (tmp_path / "scan-1.log").read_text()
+
+
 def test_results_wait_in_redis_for_a_store_worker_that_starts_later(settings, local_aws, customer, tmp_path):
     """No store worker runs while the scan workers work: every account's result waits in Redis
     (compressed), the review stays running; a store worker started afterwards stores them all and
@@ -275,9 +323,12 @@ def test_results_wait_in_redis_for_a_store_worker_that_starts_later(settings, lo
 def test_when_the_management_account_is_lost_after_listing_its_members_they_stop_and_the_review_fails(
         settings, local_aws, customer, tmp_path, monkeypatch):
     """The management account's scan queues its members as soon as it has listed them, then its
-    work-horse dies (no retry here): its store job leaves the failure in Redis, so each member's
-    scan stops before calling AWS, and the review fails at once with the management account's
-    sentence, instead of scanning members whose checks could never get the cost data."""
+    scan worker dies (no retry here). Another scan worker takes the first member, which reads its
+    inventory while it waits for the cost data; when the lost scan's lease runs out, that member
+    has it failed (RQ's maintenance, which a busy worker cannot run) and stops with a sentence, the
+    management account's store job leaves the failure in Redis, so every later member stops before
+    calling AWS, and the review fails with the management account's sentence, instead of scanning
+    members whose checks could never get the cost data."""
     from finops.errors import ManagementUnavailable, WorkerLost
     from finops.web import create_app
     from tests.helpers import process_table
@@ -288,6 +339,7 @@ def test_when_the_management_account_is_lost_after_listing_its_members_they_stop
     monkeypatch.setenv("FINOPS_SCAN_RETRIES", "0")  # the workers' environment: no second run of the scan
     store = _worker(tmp_path, "store", "--store", "--no-scan", database=True)
     scanner = _worker(tmp_path, "scan-1")
+    second = None
     db = connect(settings.db_path)
     try:
         deadline = time.monotonic() + 90
@@ -296,20 +348,24 @@ def test_when_the_management_account_is_lost_after_listing_its_members_they_stop
             time.sleep(0.05)
         management = _scan_jobs(settings, review_id)[seed.CUSTOMER_ACCOUNT]
         assert management.get_status() == "started"  # still reading: the members were queued mid-scan
-        (horse,) = [p.pid for p in process_table().values() if p.ppid == scanner.pid]
-        os.kill(horse, signal.SIGKILL)
+        assert not [p for p in process_table().values() if p.ppid == scanner.pid]  # the scan runs in the worker
+        scanner.send_signal(signal.SIGKILL)
+        scanner.wait(timeout=10)
         local_aws.set_faults()
-        review = _wait(db, review_id, 60, tmp_path)
+        second = _worker(tmp_path, "scan-2")
+        review = _wait(db, review_id, 90, tmp_path)  # the lease runs out after 20 s
     finally:
         local_aws.set_faults()
-        stop_all([scanner, store])
+        stop_all([p for p in (scanner, second, store) if p is not None])
     assert review["status"] == "failed" and review["error_message"] == WorkerLost.customer_message, review
     rows = {r["account_id"]: r for r in reviews.account_rows(db, review_id)}
     members = [r for a, r in rows.items() if not r["management"] and r["status"] != "skipped"]
     assert len(members) == 5
-    for row in members:  # none was scanned: each says why, and not one called AWS
+    for row in members:  # none was checked: each says why
         assert row["status"] == "failed" and row["error_code"] == ManagementUnavailable.code, row
-        assert ManagementUnavailable.customer_message in row["reason"] and row["scan_seconds"] < 0.5, row
+        assert ManagementUnavailable.customer_message in row["reason"], row
+    waited = [row for row in members if row["scan_seconds"] >= 0.5]
+    assert len(waited) == 1, [(r["account_id"], r["scan_seconds"]) for r in members]  # the others called no AWS
     assert rows[org[ROLE_NONE]]["reason"].startswith(f"Account {org[ROLE_NONE]}")
     assert not list(redis_connection(settings).scan_iter(f"finops:review:{review_id}:*"))
 
