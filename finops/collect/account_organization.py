@@ -39,23 +39,18 @@ def collect_organization(ctx: CollectContext) -> Iterator[InventoryItem]:
         "in_organization": False, "organization_id": None, "management_account_id": None,
         "is_management_account": False, "feature_set": None, "accounts": None,
     }
-    try:
-        org = orgs.describe_organization()["Organization"]
-    except ClientError as error:
-        if _code(error) != NOT_IN_ORG:
-            raise
-        org = None
-    if org is not None:
-        management = org.get("MasterAccountId")
-        data.update(
-            in_organization=True,
-            organization_id=org.get("Id"),
-            management_account_id=management,
-            is_management_account=management == ctx.account_id,
-            feature_set=org.get("FeatureSet"),
-        )
+
+    def describe() -> dict[str, Any] | None:
         try:
-            data["accounts"] = [
+            return orgs.describe_organization()["Organization"]
+        except ClientError as error:
+            if _code(error) != NOT_IN_ORG:
+                raise
+            return None
+
+    def list_accounts() -> list[dict[str, Any]] | ClientError:
+        try:
+            return [
                 {
                     "id": account.get("Id"),
                     "name": account.get("Name"),
@@ -65,9 +60,26 @@ def collect_organization(ctx: CollectContext) -> Iterator[InventoryItem]:
                 for account in paginate(orgs, "list_accounts", "Accounts")
             ]
         except ClientError as error:
-            # A member account (not a delegated administrator) may not list accounts: normal.
-            if data["is_management_account"] or _code(error) not in DENIED:
-                raise
+            return error  # judged below, once DescribeOrganization has said whose account this is
+
+    # Both at once: an organization review's members are queued as soon as its management account
+    # has listed them, one round trip sooner. (An account outside any organization is refused
+    # ListAccounts with the same AWSOrganizationsNotInUseException as DescribeOrganization.)
+    org, accounts = ctx.fan_out(lambda read: read(), [describe, list_accounts])
+    if org is not None:
+        management = org.get("MasterAccountId")
+        data.update(
+            in_organization=True,
+            organization_id=org.get("Id"),
+            management_account_id=management,
+            is_management_account=management == ctx.account_id,
+            feature_set=org.get("FeatureSet"),
+        )
+        if not isinstance(accounts, ClientError):
+            data["accounts"] = accounts
+        # A member account (not a delegated administrator) may not list accounts: normal.
+        elif data["is_management_account"] or _code(accounts) not in DENIED:
+            raise accounts
     yield InventoryItem(
         collector="account.organization",
         resource_type="organizations:account",
