@@ -52,7 +52,9 @@ log = logging.getLogger(__name__)
 
 
 LOST_REVIEWS_CHECK_SECONDS = 15
-HARD_STOP_AFTER_SECONDS = 60  # past its timeout, a scan that has not stopped is stopped with its process (RQ's rule)
+# A scan still running this long past its timeout (RQ's rule for a work-horse), or its timeout
+# again if shorter, is stopped with its process.
+HARD_STOP_AFTER_SECONDS = 60
 JOB_MONITORING_SECONDS = 5  # the worker renews its running job's lease this often
 ABANDONED_AFTER_SECONDS = 15  # a lease not renewed for this long more: the worker is gone, the job runs again
 
@@ -139,6 +141,7 @@ class ReviewWorker(Worker):
         die_with_parent_ready()
         self._current_job: Job | None = None
         self._here: tuple[Any, Any] | None = None  # a scan job running in this process: its queue and execution
+        self._restart_after_job = False
         self._interrupted_job_id: str | None = None
         self._grace_timer: threading.Timer | None = None
 
@@ -201,6 +204,8 @@ class ReviewWorker(Worker):
             if self._interrupted_job_id == job.id:
                 self._interrupted_job_id = None
                 mark_interrupted(self.settings, job, self.store)
+            if self._restart_after_job:  # after the job's own bookkeeping, for a worker with no thread left over
+                self._leave(restart=True)
 
     def _perform_here(self, job: Job, queue: Any) -> None:
         """A scan job, in this process (as RQ's ``SimpleWorker`` runs every job): no work-horse.
@@ -212,9 +217,13 @@ class ReviewWorker(Worker):
         the job's own objects), RQ's timeout still raises in the scan (SIGALRM, on this thread),
         and what a work-horse gave besides, this worker does itself: a thread renews the job's
         lease while it runs (``_renew_lease``), and a stop that cannot wait (``interrupt_current_job``)
-        or a scan still running HARD_STOP_AFTER_SECONDS past its timeout fails the job, so that RQ
-        runs it again on another worker, and ends this process (``_give_up_here``).
+        or a scan still running HARD_STOP_AFTER_SECONDS past its timeout (reads in flight, or a
+        member's wait for the organization's cost data, outlasting the timeout RQ raised in it)
+        fails the job, so that RQ runs it again on another worker, and ends this process or starts
+        it again (``_give_up_here``). A job that leaves threads running (only a timeout cuts a scan
+        short) is followed by a fresh process too: the worker execs itself (``_leave``).
         """
+        before = set(threading.enumerate())
         execution = self.prepare_execution(job)
         self._here = (queue, execution)
         finished = threading.Event()
@@ -227,21 +236,25 @@ class ReviewWorker(Worker):
             lease.join()
             self._here = None
             self.set_state(WorkerStatus.IDLE)
+        left = [thread.name for thread in threading.enumerate() if thread not in before]
+        if left:  # a scan that RQ's timeout cut short: its reads in flight, a member's wait for the cost data
+            log.warning("job=%s state=threads-left threads=%s action=restart", job.id[:24], ",".join(left))
+            self._restart_after_job = True
 
     def _renew_lease(self, job: Job, execution: Any, finished: threading.Event) -> None:
         started = now()
         while not finished.wait(self.job_monitoring_interval):
             self.maintain_heartbeats(job, execution)
-            running = (now() - started).total_seconds()
-            if job.timeout not in (None, -1) and running > job.timeout + HARD_STOP_AFTER_SECONDS:
-                self._give_up_here(job, f"still-running-{HARD_STOP_AFTER_SECONDS}s-after-its-timeout", restart=True)
+            if job.timeout in (None, -1):
+                continue
+            late = (now() - started).total_seconds() - job.timeout
+            if late > min(HARD_STOP_AFTER_SECONDS, job.timeout):
+                self._give_up_here(job, f"still-running-{late:.0f}s-after-its-timeout", restart=True)
 
     def _give_up_here(self, job: Job, reason: str, *, restart: bool = False) -> None:
         """End this process under a scan that runs in it: its job fails first, through RQ, which
         runs it again on another worker while it has retries left (FINOPS_SCAN_RETRIES); then
-        this worker leaves RQ's registry, as at any stop. Threads cannot be stopped; a process can.
-        ``restart``: the same command starts again in this process (``exec``: the same pid, for
-        whatever supervises it), a fresh worker; otherwise the process exits (a stop)."""
+        this worker leaves RQ's registry, as at any stop. Threads cannot be stopped; a process can."""
         log.warning("job=%s state=interrupted reason=%s", job.id[:24], reason)
         here = self._here
         try:
@@ -249,9 +262,18 @@ class ReviewWorker(Worker):
                 queue, execution = here
                 self.handle_job_failure(job, queue=queue, exc_string=f"scan worker stopped: {reason}",
                                         execution=execution)
-            self.register_death()
         except RedisError as error:  # its lease runs out, and another worker's maintenance runs it again
             log.warning("job=%s state=not-failed error=%s", job.id[:24], type(error).__name__)
+        finally:
+            self._leave(restart)
+
+    def _leave(self, restart: bool) -> None:
+        """Leave RQ's registry and end this process (``restart``: ``exec`` the same command in it:
+        a fresh worker, with the same pid for whatever supervises it)."""
+        try:
+            self.register_death()
+        except RedisError as error:  # RQ's registry drops a worker whose heartbeat stopped
+            log.warning("worker state=not-deregistered error=%s", type(error).__name__)
         finally:
             logging.shutdown()
             if restart:

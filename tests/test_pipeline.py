@@ -434,3 +434,48 @@ def test_a_waiting_member_runs_a_lost_management_scan_again_and_gives_its_worker
     assert management.get_status() == "queued" and queue.job_ids[0] == management.id  # ahead of the member
     management.refresh()
     assert management.retries_left == 1  # that run is one of its retries, as RQ's maintenance counts it
+
+
+def test_a_scan_cut_short_by_its_timeout_leaves_no_thread_behind_its_worker_starts_afresh(
+        settings, local_aws, customer, tmp_path):
+    """A member's scan whose management account never leaves the cost data: RQ's timeout (3 s
+    here) raises in the scan while its cost thread still waits. The job ends (the scan records the
+    timeout as its outcome; or the worker's hard stop fails it, one timeout later, if the scan
+    could not return), and the scan worker, whose process would keep that thread, execs itself:
+    the same pid, a new registration, no thread of the old job."""
+    from dataclasses import replace as with_
+
+    from rq import Worker
+
+    from finops.queue import enqueue_account
+    from tests.helpers import descendants
+
+    connection = redis_connection(settings)
+    scans = scan_queue(settings, connection)
+    management = scans.enqueue("jobs.scan.scan_account", {"review_id": "rt"}, job_id="scan-rt-1-210987654321")
+    scans.remove(management)
+    management.set_status("started")  # it runs (its lease is current) and never leaves the cost data
+    role_arn = seed.create_scanner_role(customer, "fp-timeout-external-id")
+    spec = {"review_id": "rt", "attempt": 1, "account_id": seed.CUSTOMER_ACCOUNT, "name": "Member",
+            "kind": "member", "role_arn": role_arn, "management": "210987654321"}
+    enqueue_account(with_(settings, scan_timeout=3, scan_retries=0), spec, external_id="fp-timeout-external-id",
+                    thresholds={}, connection=connection)
+    scanner = _worker(tmp_path, "scan-1")
+    try:
+        job = Job.fetch("scan-rt-1-" + seed.CUSTOMER_ACCOUNT, connection=connection, serializer=SERIALIZER)
+        deadline = time.monotonic() + 60
+        while job.get_status() not in ("finished", "failed"):  # the scan job records the timeout as its outcome
+            assert time.monotonic() < deadline, ("the scan was never stopped", job.get_status())
+            assert scanner.poll() is None, (tmp_path / "scan-1.log").read_text()[-2000:]
+            time.sleep(0.2)
+        first_name = job.worker_name
+        while not [w for w in Worker.all(queue=scans) if w.name != first_name]:  # warmed up again
+            assert time.monotonic() < deadline, "the worker did not start again"
+            time.sleep(0.2)
+        (again,) = Worker.all(queue=scans)
+        assert again.pid == scanner.pid and scanner.poll() is None and descendants(scanner.pid) == []
+        log = (tmp_path / "scan-1.log").read_text()
+        assert "JobTimeoutException" in log or "reason=still-running" in log, log[-2000:]
+        assert "action=restart" in log or "reason=still-running" in log, log[-2000:]
+    finally:
+        stop_all([scanner])
