@@ -117,7 +117,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         _requeue_lost_reviews(settings)
     from finops.worker import warm_up
 
-    warm_up(settings, scan=not args.no_scan, store=args.store)  # its work-horses inherit imports and parsed models
+    warm_up(settings, scan=not args.no_scan, store=args.store)  # its scans and work-horses reuse what it loaded
     worker = ReviewWorker(worker_queue_names(settings, store=args.store, scan=not args.no_scan),
                           connection=connection, settings=settings, store=args.store, serializer=SERIALIZER)
     if args.parent_pid:

@@ -60,13 +60,14 @@ ABANDONED_AFTER_SECONDS = 15  # a lease not renewed for this long more: the work
 
 
 def warm_up(settings: Settings, *, scan: bool = True, store: bool = True) -> None:
-    """Before a worker forks its first work-horse: import what its jobs run and, for a worker that
+    """Before a worker takes its first job: import what its jobs run and, for a worker that
     scans, fill what every scan would otherwise build again (``_preload_scan``). Then everything
     alive is frozen (``gc.freeze``): it lives as long as the worker, so no collection in the
-    worker or in a work-horse visits it again. Work-horses inherit all of it, so none imports a
-    module, parses a model or reads a data file again (about 0.9 s of CPU per scanned account,
-    0.1 s per store job otherwise; ``bench/org.py``), nor copies those pages (copy-on-write) only
-    because a collection looked at them."""
+    worker or in a work-horse visits it again. Its scans (a scan worker runs them itself) and its
+    work-horses (a worker with the database forks them) use all of it, so none imports a module,
+    parses a model or reads a data file again (about 0.9 s of CPU per scanned account, 0.1 s per
+    store job otherwise; ``bench/org.py``), nor does a work-horse copy those pages (copy-on-write)
+    only because a collection looked at them."""
     if store:
         import jobs.connection  # noqa: F401
         import jobs.mail  # noqa: F401
