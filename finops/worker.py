@@ -295,9 +295,10 @@ class ReviewWorker(Worker):
         die_with_parent(signal.SIGKILL, parent_pid=self._worker_pid)
 
     def interrupt_current_job(self) -> Job | None:
-        """Kill the work-horse now; its review is marked when RQ has reaped it (``execute_job``)."""
+        """Kill the work-horse now; its review is marked when RQ has reaped it (``execute_job``).
+        A scan running in this process (a scan worker's) is failed and the process ends instead."""
         job = self._current_job
-        if job is not None and not self.store and self._here is not None:  # a scan running here, not in a horse
+        if job is not None and self._here is not None:
             self._give_up_here(job, "worker-stopping")
         if job is None or not self.horse_pid:
             return None
