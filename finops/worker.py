@@ -23,6 +23,7 @@ import signal
 import sqlite3
 import sys
 import threading
+import time
 from datetime import timedelta
 from types import FrameType
 from typing import Any
@@ -56,6 +57,7 @@ LOST_REVIEWS_CHECK_SECONDS = 15
 # again if shorter, is stopped with its process.
 HARD_STOP_AFTER_SECONDS = 60
 JOB_MONITORING_SECONDS = 5  # the worker renews its running job's lease this often
+THREADS_SETTLE_SECONDS = 0.5  # a job run in the worker's process: how long its ended threads may take to go
 ABANDONED_AFTER_SECONDS = 15  # a lease not renewed for this long more: the worker is gone, the job runs again
 
 
@@ -198,6 +200,8 @@ class ReviewWorker(Worker):
             log.warning("job=%s state=not-recorded error=%s", job.id[:24], type(error).__name__)
         finally:
             self._current_job = None
+            if self._grace_timer is not None:  # the job ended within its grace: nothing left to cut short
+                self._grace_timer.cancel()
             try:  # a dependent RQ left waiting for its clean-up (enqueue_ready_dependents): queue it now
                 enqueue_ready_dependents(self.settings, self.connection)
             except RedisError as error:  # the clean-up in the maintenance will
@@ -205,8 +209,8 @@ class ReviewWorker(Worker):
             if self._interrupted_job_id == job.id:
                 self._interrupted_job_id = None
                 mark_interrupted(self.settings, job, self.store)
-            if self._restart_after_job:  # after the job's own bookkeeping, for a worker with no thread left over
-                self._leave(restart=True)
+            if self._restart_after_job:  # after the job's own bookkeeping: a process with no thread left over
+                self._leave(restart=not self.stopping)  # or none at all, if it was asked to stop
 
     def _perform_here(self, job: Job, queue: Any) -> None:
         """A scan job, in this process (as RQ's ``SimpleWorker`` runs every job): no work-horse.
@@ -237,10 +241,22 @@ class ReviewWorker(Worker):
             lease.join()
             self._here = None
             self.set_state(WorkerStatus.IDLE)
-        left = [thread.name for thread in threading.enumerate() if thread not in before]
+        left = self._threads_left(before)
         if left:  # a scan that RQ's timeout cut short: its reads in flight, a member's wait for the cost data
             log.warning("job=%s state=threads-left threads=%s action=restart", job.id[:24], ",".join(left))
             self._restart_after_job = True
+
+    def _threads_left(self, before: set[threading.Thread]) -> list[str]:
+        """The threads a job started that still run, given THREADS_SETTLE_SECONDS to end (a pool's
+        idle threads, told to, take a moment). Asked of ``threading.enumerate``, which lists a thread
+        until it has really ended: not ``join`` nor ``is_alive``, which a join that RQ's timeout
+        interrupted leaves saying a running thread has stopped (CPython 3.11's ``threading``)."""
+        settle = time.monotonic() + THREADS_SETTLE_SECONDS
+        while True:
+            left = [t.name for t in threading.enumerate() if t not in before and t is not self._grace_timer]
+            if not left or time.monotonic() >= settle:
+                return left
+            time.sleep(0.01)
 
     def _renew_lease(self, job: Job, execution: Any, finished: threading.Event) -> None:
         started = now()

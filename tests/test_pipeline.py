@@ -292,6 +292,47 @@ def test_a_scan_worker_scans_in_its_own_process_and_a_stop_mid_scan_hands_the_ac
     assert "worker-stopping" in (tmp_path / "scan-1.log").read_text()
 
 
+def test_a_scan_worker_stopped_mid_scan_finishes_the_account_within_its_grace_and_exits(
+        settings, local_aws, customer, tmp_path, monkeypatch):
+    """SIGTERM while a scan worker scans, with a grace longer than the scan: the worker takes no
+    new job, finishes the account (one attempt), and its process ends with 0, instead of starting
+    again as a fresh worker because the grace's timer was still pending when the scan ended."""
+    from finops.web import create_app
+    from tests.helpers import scan_job_started
+
+    client = create_app(settings).test_client()
+    token = start_review(client)
+    review_id = review_id_of(client, token)
+    form = connect_form(client, token)
+    form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
+    assert client.post(f"/reviews/{token}/scan", data=form).status_code == 303
+    local_aws.set_faults(latency_ms=300)  # a few seconds of reads: the stop lands mid-scan
+    monkeypatch.setenv("FINOPS_SHUTDOWN_GRACE", "60")
+    store = _worker(tmp_path, "store", "--store", "--no-scan", database=True)
+    scanner = _worker(tmp_path, "scan-1")
+    db = connect(settings.db_path)
+    try:
+        deadline = time.monotonic() + 60
+        while not scan_job_started(settings, review_id, seed.CUSTOMER_ACCOUNT):
+            assert time.monotonic() < deadline, "the scan never started"
+            time.sleep(0.05)
+        time.sleep(0.3)
+        scanner.send_signal(signal.SIGTERM)
+        assert scanner.wait(timeout=45) == 0, "the scan worker did not stop after its scan"
+        job = _scan_jobs(settings, review_id)[seed.CUSTOMER_ACCOUNT]
+        assert job.get_status() == "finished"  # the account was read within the grace, not cut short
+        local_aws.set_faults()
+        review = _wait(db, review_id, 60, tmp_path)
+    finally:
+        local_aws.set_faults()
+        stop_all([scanner, store])
+    assert review["status"] == "complete", (review["status"], review["error_message"])
+    (row,) = reviews.account_rows(db, review_id)
+    assert row["status"] == "complete" and row["attempts"] == 1, dict(row)
+    log_text = (tmp_path / "scan-1.log").read_text()
+    assert "action=restart" not in log_text and "interrupted" not in log_text, log_text[-2000:]
+
+
 def test_results_wait_in_redis_for_a_store_worker_that_starts_later(settings, local_aws, customer, tmp_path):
     """No store worker runs while the scan workers work: every account's result waits in Redis
     (compressed), the review stays running; a store worker started afterwards stores them all and
@@ -466,11 +507,14 @@ def test_a_scan_cut_short_by_its_timeout_leaves_no_thread_behind_its_worker_star
     try:
         job = Job.fetch("scan-rt-1-" + seed.CUSTOMER_ACCOUNT, connection=connection, serializer=SERIALIZER)
         deadline = time.monotonic() + 60
+        while not (first := Worker.all(queue=scans)):
+            assert time.monotonic() < deadline, "the worker never registered"
+            time.sleep(0.05)
+        first_name = first[0].name
         while job.get_status() not in ("finished", "failed"):  # the scan job records the timeout as its outcome
             assert time.monotonic() < deadline, ("the scan was never stopped", job.get_status())
             assert scanner.poll() is None, (tmp_path / "scan-1.log").read_text()[-2000:]
             time.sleep(0.2)
-        first_name = job.worker_name
         while not [w for w in Worker.all(queue=scans) if w.name != first_name]:  # warmed up again
             assert time.monotonic() < deadline, "the worker did not start again"
             time.sleep(0.2)
