@@ -301,6 +301,27 @@ def finish_job_id(review_id: str, attempt: int) -> str:
     return f"finish-{review_id}-{attempt}"
 
 
+def accounts_job_id(review_id: str, attempt: int) -> str:
+    return f"accounts-{review_id}-{attempt}"
+
+
+def queued_member_stores(settings: Settings, review_id: str, attempt: int, connection: Redis) -> list[str]:
+    """The accounts job and the store jobs of the members a management account's scan had queued
+    (all, or as many as it had queued when its worker died): what a finish must wait for."""
+    from finops import wire
+    from finops.organization import OrgAccount
+
+    stores = review_queue(settings, connection)
+    registered = stores.fetch_job(accounts_job_id(review_id, attempt))
+    if registered is None:
+        return []
+    management = registered.args[0]["account_id"]
+    listed = [wire.decode(OrgAccount, a) for a in registered.args[2]]
+    ids = [store_job_id(review_id, attempt, a.account_id) for a in listed if a.account_id != management]
+    return [registered.id, *(job.id for job in stores.job_class.fetch_many(
+        ids, connection=connection, serializer=SERIALIZER) if job is not None)]
+
+
 def enqueue_members(settings: Settings, management: dict[str, Any], organization_id: str, accounts: list[Any],
                     connection: Redis) -> int:
     """Queue an organization's member accounts, from the management account's scan job as soon
@@ -316,7 +337,7 @@ def enqueue_members(settings: Settings, management: dict[str, Any], organization
     stores = review_queue(settings, connection)
     if stores.fetch_job(finish_job_id(review_id, attempt)) is not None:
         return 0
-    jid = f"accounts-{review_id}-{attempt}"
+    jid = accounts_job_id(review_id, attempt)
     order = {"review_id": review_id, "attempt": attempt, "account_id": me, "role_arn": management["role_arn"]}
     registered = stores.fetch_job(jid) or stores.enqueue(
         ACCOUNTS_JOB, order, organization_id, wire.encode(accounts), job_id=jid, at_front=True,

@@ -25,6 +25,7 @@ from finops.db import COST_TABLES, REVIEW_CHILD_TABLES, REVIEW_RESULT_TABLES, at
 from finops.errors import (
     ExternalIdMismatch,
     FinopsError,
+    ManagementUnavailable,
     QueueUnavailable,
     ReadOnlyViolation,
     ReviewDeleted,
@@ -364,6 +365,7 @@ def finish_review(db: sqlite_utils.Database, review_id: str, attempt: int, reten
     with atomic(db):
         if not is_running(db, review_id, attempt):
             return ""
+        _not_checked_without_management(db, review_id)
         db.execute(  # a member whose store job never ran to the end (its result could not be stored)
             "update review_accounts set status = ?, reason = 'Account ' || account_id || "
             "': its result could not be stored; the other accounts were. Run the review again.', "
@@ -381,6 +383,23 @@ def finish_review(db: sqlite_utils.Database, review_id: str, attempt: int, reten
             fail(db, review_id, error, attempt=attempt)
             return FAILED
         return _finish(db, review_id, retention_days)
+
+
+def _not_checked_without_management(db: sqlite_utils.Database, review_id: str) -> None:
+    """Members still waiting when the management account's scan failed or was lost (its worker
+    died while it queued them, so some were never queued): not checked, and the sentence says why."""
+    from finops.organization import OrgAccount
+
+    main = db.execute("select status from review_accounts where review_id = ? and management = 1",
+                      [review_id]).fetchone()
+    if main is None or main[0] != FAILED:
+        return
+    for row in list(db.query("select account_id, name, state from review_accounts where review_id = ? and "
+                             "management = 0 and status = 'scanning'", [review_id])):
+        label = OrgAccount(row["account_id"], row["name"] or "", row["state"] or "").label()
+        db.execute("update review_accounts set status = ?, reason = ?, error_code = ? where review_id = ? "
+                   "and account_id = ?", [FAILED, f"{label}: {ManagementUnavailable.customer_message}",
+                                          ManagementUnavailable.code, review_id, row["account_id"]])
 
 
 def _finish(db: sqlite_utils.Database, review_id: str, retention_days: int | None) -> str:
