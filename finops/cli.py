@@ -119,7 +119,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     warm_up(settings, scan=not args.no_scan, store=args.store)  # its scans and work-horses reuse what it loaded
     worker = ReviewWorker(worker_queue_names(settings, store=args.store, scan=not args.no_scan),
-                          connection=connection, settings=settings, store=args.store, serializer=SERIALIZER)
+                          connection=connection, settings=settings, store=args.store, scan=not args.no_scan,
+                          serializer=SERIALIZER)
     if args.parent_pid:
         watch_parent(args.parent_pid, worker.on_parent_death)
     if args.store and not args.burst and not args.no_scan:

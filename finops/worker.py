@@ -1,9 +1,12 @@
 """``finops-pack worker``: RQ's worker, with a stop that fits in a supervisor's timeout.
 
-A worker with the database (``--store``, and ``serve``'s) forks a work-horse for each job, as RQ
-does. A scan worker (no database) runs each scan in its own process instead (``_perform_here``):
-a scan job opens no file and leaves nothing behind, and a work-horse forked for each account cost
-more CPU than the reads it made (the copy-on-write of the warmed process, its teardown).
+A worker that both scans and has the database (``--store``, and ``serve``'s first) forks a
+work-horse for each job, as RQ does. The others run each job in their own process instead
+(``_perform_here``), as RQ's ``SimpleWorker`` does: a scan worker (no database), whose scan job
+opens no file and leaves nothing behind, and a worker that takes no scan (``--store --no-scan``,
+``serve``'s second), whose jobs (stores, progress, Test connection, emails) last milliseconds to
+seconds. A work-horse forked for each of those jobs cost more CPU than the job itself (the
+copy-on-write of the warmed process, its teardown; ``bench/org.py``).
 
 On SIGTERM or SIGINT the worker takes no new job (RQ's warm shutdown). A scan in progress gets
 FINOPS_SHUTDOWN_GRACE seconds to finish; after that, or on a second signal, the scan is stopped
@@ -35,7 +38,7 @@ from rq.job import Job
 from rq.utils import now
 from rq.worker import WorkerStatus
 
-from finops import reviews
+from finops import connection_checks, reviews
 from finops.config import Settings
 from finops.db import connect
 from finops.errors import FinopsError, ScanInterrupted, WorkerLost
@@ -128,9 +131,11 @@ def before_fork() -> None:
 
 class ReviewWorker(Worker):
     """``store``: this worker has the database (``serve``'s, ``worker --store``). Without it, a
-    scan worker: it takes scan jobs only and never opens SQLite, on any host."""
+    scan worker: it takes scan jobs only and never opens SQLite, on any host. ``scan``: it takes
+    scan jobs (all but ``worker --store --no-scan``). Only a worker that does both forks a
+    work-horse per job."""
 
-    def __init__(self, *args: Any, settings: Settings, store: bool = True, **kwargs: Any):
+    def __init__(self, *args: Any, settings: Settings, store: bool = True, scan: bool = True, **kwargs: Any):
         # RQ's maintenance (between jobs, and on every reconnection to Redis) also queues again the
         # reviews SQLite says are queued but Redis lost: a Redis that restarted empty loses nothing.
         # Every worker's maintenance also runs again the jobs of a worker that died (RQ's
@@ -140,6 +145,7 @@ class ReviewWorker(Worker):
         super().__init__(*args, **kwargs)
         self.settings = settings
         self.store = store
+        self.forks = store and scan  # a work-horse per job; the other workers run each job themselves
         self._worker_pid = os.getpid()
         die_with_parent_ready()
         self._current_job: Job | None = None
@@ -189,7 +195,7 @@ class ReviewWorker(Worker):
             return
         self._current_job = job
         try:
-            if self.store:
+            if self.forks:
                 before_fork()
                 super().execute_job(job, queue)
             else:
@@ -213,20 +219,23 @@ class ReviewWorker(Worker):
                 self._leave(restart=not self.stopping)  # or none at all, if it was asked to stop
 
     def _perform_here(self, job: Job, queue: Any) -> None:
-        """A scan job, in this process (as RQ's ``SimpleWorker`` runs every job): no work-horse.
+        """A job, in this process (as RQ's ``SimpleWorker`` runs every job): no work-horse.
 
         Forking one per account cost about 0.07 s of CPU of the 0.28 s a member account's scan
-        took in all (``bench/org.py``: copy-on-write faults in the warmed process, the child's
-        teardown), and scan workers share their cores. Nothing is lost by it: a scan job opens no
-        database and keeps nothing after it returns (its clients, sessions and credentials are
-        the job's own objects), RQ's timeout still raises in the scan (SIGALRM, on this thread),
-        and what a work-horse gave besides, this worker does itself: a thread renews the job's
-        lease while it runs (``_renew_lease``), and a stop that cannot wait (``interrupt_current_job``)
-        or a scan still running HARD_STOP_AFTER_SECONDS past its timeout (reads in flight, or a
-        member's wait for the organization's cost data, outlasting the timeout RQ raised in it)
-        fails the job, so that RQ runs it again on another worker, and ends this process or starts
-        it again (``_give_up_here``). A job that leaves threads running (only a timeout cuts a scan
-        short) is followed by a fresh process too: the worker execs itself (``_leave``).
+        took in all, and about 35 ms per store or progress job, more than the job itself
+        (``bench/org.py``: copy-on-write faults in the warmed process, the child's teardown), on
+        cores the scan workers share. Nothing is lost by it: a scan job opens no database, a
+        store job opens its own connection and closes it, and neither keeps anything after it
+        returns (a scan's clients, sessions and credentials are the job's own objects); RQ's
+        timeout still raises in the job (SIGALRM, on this thread); and what a work-horse gave
+        besides, this worker does itself: a thread renews the job's lease while it runs
+        (``_renew_lease``), and a stop that cannot wait (``interrupt_current_job``) or a job still
+        running HARD_STOP_AFTER_SECONDS past its timeout (reads in flight, or a member's wait for
+        the organization's cost data, outlasting the timeout RQ raised in it) fails the job, so
+        that RQ runs it again on another worker, and ends this process or starts it again
+        (``_give_up_here``). A job that leaves threads running (a timeout cut it short, or a Test
+        connection left a member's AssumeRole unanswered) is followed by a fresh process too: the
+        worker execs itself (``_leave``).
         """
         before = set(threading.enumerate())
         execution = self.prepare_execution(job)
@@ -242,7 +251,7 @@ class ReviewWorker(Worker):
             self._here = None
             self.set_state(WorkerStatus.IDLE)
         left = self._threads_left(before)
-        if left:  # a scan that RQ's timeout cut short: its reads in flight, a member's wait for the cost data
+        if left:  # a job that RQ's timeout cut short: its reads in flight, a member's wait for the cost data
             log.warning("job=%s state=threads-left threads=%s action=restart", job.id[:24], ",".join(left))
             self._restart_after_job = True
 
@@ -269,18 +278,25 @@ class ReviewWorker(Worker):
                 self._give_up_here(job, f"still-running-{late:.0f}s-after-its-timeout", restart=True)
 
     def _give_up_here(self, job: Job, reason: str, *, restart: bool = False) -> None:
-        """End this process under a scan that runs in it: its job fails first, through RQ, which
-        runs it again on another worker while it has retries left (FINOPS_SCAN_RETRIES); then
-        this worker leaves RQ's registry, as at any stop. Threads cannot be stopped; a process can."""
+        """End this process under a job that runs in it. A scan worker's job fails first, through
+        RQ, which runs it again on another worker while it has retries left (FINOPS_SCAN_RETRIES).
+        A job of a worker with the database ends as a work-horse's does when its worker stops it:
+        RQ records it stopped, and its review, if it is one, fails with a sentence to act on
+        (``mark_interrupted``). Then this worker leaves RQ's registry, as at any stop. Threads
+        cannot be stopped; a process can."""
         log.warning("job=%s state=interrupted reason=%s", job.id[:24], reason)
         here = self._here
         try:
             if here is not None:
                 queue, execution = here
-                self.handle_job_failure(job, queue=queue, exc_string=f"scan worker stopped: {reason}",
-                                        execution=execution)
+                if self.store:
+                    self._stopped_job_id = job.id
+                self.handle_job_failure(job, queue=queue, exc_string=f"worker stopped: {reason}", execution=execution)
+            mark_interrupted(self.settings, job, self.store)
         except RedisError as error:  # its lease runs out, and another worker's maintenance runs it again
             log.warning("job=%s state=not-failed error=%s", job.id[:24], type(error).__name__)
+        except (sqlite3.Error, FinopsError) as error:  # the review stays running until the lost-review check
+            log.warning("job=%s state=review-not-failed error=%s", job.id[:24], type(error).__name__)
         finally:
             self._leave(restart)
 
@@ -312,7 +328,8 @@ class ReviewWorker(Worker):
 
     def interrupt_current_job(self) -> Job | None:
         """Kill the work-horse now; its review is marked when RQ has reaped it (``execute_job``).
-        A scan running in this process (a scan worker's) is failed and the process ends instead."""
+        A job running in this process (a worker that does not fork) is failed and the process ends
+        instead."""
         job = self._current_job
         if job is not None and self._here is not None:
             self._give_up_here(job, "worker-stopping")
@@ -370,9 +387,15 @@ def fail_lost(settings: Settings, job: Job, detail: str) -> None:
 
 
 def mark_interrupted(settings: Settings, job: Job, store: bool = True) -> None:
-    """Fail the job's review, if this attempt is still running, with a sentence to act on."""
-    if not store or not job.id.startswith(("review-", "scan-")):
-        return  # a Test connection or an email: its own failure callback or the outbox says so
+    """Fail the job's review, if this attempt is still running, or its Test connection, with a
+    sentence to act on. (RQ runs no failure callback for a job its worker stopped.)"""
+    if not store:
+        return
+    if job.id.startswith("connection-"):  # "did not finish, try again", not a spinner until the page gives up
+        connection_checks.fail(connect(settings.db_path), job.args[0])
+        return
+    if not job.id.startswith(("review-", "scan-")):
+        return  # an email: the outbox says so
     spec = job.args[0]
     review_id, attempt = (spec["review_id"], spec["attempt"]) if isinstance(spec, dict) else (spec, attempt_of(job.id))
     reviews.fail(connect(settings.db_path), review_id, ScanInterrupted(f"job {job.id} stopped"), attempt=attempt)

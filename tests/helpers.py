@@ -198,6 +198,14 @@ def wait_until_gone(procs: Iterable[Proc], timeout: float) -> list[Proc]:
         time.sleep(0.05)
 
 
+def reaped_children_faults(pid: int) -> int:
+    """The minor page faults of the process's children that ended and were reaped (``cminflt`` in
+    /proc/PID/stat): a forked work-horse adds thousands (its copy-on-write), a process that never
+    forked has 0."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[8])  # field 11 of proc(5); fields[0] is field 3 (state)
+
+
 def scan_job_started(settings: Any, review_id: str, account_id: str, attempt: int = 1) -> bool:
     """Whether a worker runs the scan job of this account of the review (``finops.pipeline``)."""
     from rq.exceptions import NoSuchJobError

@@ -10,6 +10,7 @@ its member roles are created account by account from the same template (``seed_o
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -31,7 +32,7 @@ from finops.queue import SERIALIZER, redis_connection, scan_queue
 from finops.sandbox import seed
 from finops.sandbox.organization import ROLE_NONE, ROLE_WRONG_EXTERNAL_ID, SUSPENDED, seed_organization
 from finops.scan import run_scan
-from tests.helpers import connect_form, review_id_of, start_review
+from tests.helpers import connect_form, reaped_children_faults, review_id_of, start_review
 
 FINISHED = ("complete", "partial", "failed")
 
@@ -234,8 +235,12 @@ def test_a_single_account_review_is_one_scan_job_and_the_store_worker_writes_it(
     store = _worker(tmp_path, "store", "--store", "--no-scan", database=True)
     try:
         review = _wait(connect(settings.db_path), review_id, 120, tmp_path)
+        forked = {name: reaped_children_faults(proc.pid) for name, proc in (("scan", scanner), ("store", store))}
     finally:
         stop_all([scanner, store])
+    # Neither the scan worker nor the worker that takes no scan forked a work-horse for its jobs
+    # (the claim, the scan, the progress, the store, the finish): each ran them in its own process.
+    assert forked == {"scan": 0, "store": 0}, forked
     assert review["status"] == "complete" and review["scope"] == scope
     jobs = _scan_jobs(settings, review_id)
     assert list(jobs) == [seed.CUSTOMER_ACCOUNT] and jobs[seed.CUSTOMER_ACCOUNT].args[0]["kind"] == "single"
@@ -333,6 +338,51 @@ def test_a_scan_worker_stopped_mid_scan_finishes_the_account_within_its_grace_an
     assert "action=restart" not in log_text and "interrupted" not in log_text, log_text[-2000:]
 
 
+def test_a_worker_that_takes_no_scan_stopped_mid_test_connection_answers_the_page_and_exits(
+        settings, local_aws, customer, tmp_path, monkeypatch):
+    """The worker that takes no scan runs a Test connection in its own process. SIGTERM while AWS
+    is slow to answer it: after FINOPS_SHUTDOWN_GRACE the worker stops the job (RQ records it
+    stopped), the page gets the sentence "did not finish... try again" at once instead of a spinner
+    until it gives up, and the worker exits 0."""
+    from finops import connection_checks
+    from finops.queue import quick_queue
+    from finops.web import create_app
+    from tests.helpers import csrf
+
+    client = create_app(settings).test_client()
+    token = start_review(client)
+    wizard = client.get(f"/reviews/{token}").get_data(as_text=True)
+    form = connect_form(client, token)
+    form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
+    data = {"csrf_token": csrf(wizard), "role_arn": form["role_arn"], "external_id": form["external_id"]}
+    local_aws.set_faults(latency_ms=1500)  # three AssumeRole calls and who-am-I: 6 s
+    monkeypatch.setenv("FINOPS_SHUTDOWN_GRACE", "1")
+    assert client.post(f"/reviews/{token}/test-connection", data=data,
+                       headers={"HX-Request": "true"}).status_code == 200
+    db = connect(settings.db_path)
+    (check,) = db.query("select id from connection_checks")
+    store = _worker(tmp_path, "store", "--store", "--no-scan", database=True)
+    try:
+        job = Job.fetch(f"connection-{check['id']}", connection=redis_connection(settings), serializer=SERIALIZER)
+        deadline = time.monotonic() + 60
+        while job.get_status() != "started":
+            assert time.monotonic() < deadline, "the Test connection never started"
+            time.sleep(0.05)
+        time.sleep(0.3)
+        stopped = time.monotonic()
+        store.send_signal(signal.SIGTERM)
+        assert store.wait(timeout=15) == 0
+        assert time.monotonic() - stopped < 1 + 4, "the grace is 1 s"
+    finally:
+        local_aws.set_faults()
+        stop_all([store])
+    assert job.get_status() == "stopped"
+    (row,) = db.query("select status, code, message from connection_checks where id = ?", [check["id"]])
+    assert (row["status"], row["code"], row["message"]) == ("done", "did_not_finish", connection_checks.DID_NOT_FINISH)
+    assert "reason=worker-stopping" in (tmp_path / "store.log").read_text()
+    assert quick_queue(settings).count == 0
+
+
 def test_results_wait_in_redis_for_a_store_worker_that_starts_later(settings, local_aws, customer, tmp_path):
     """No store worker runs while the scan workers work: every account's result waits in Redis
     (compressed), the review stays running; a store worker started afterwards stores them all and
@@ -407,10 +457,63 @@ def test_when_the_management_account_is_lost_after_listing_its_members_they_stop
     for row in members:  # none was checked: each says why
         assert row["status"] == "failed" and row["error_code"] == ManagementUnavailable.code, row
         assert ManagementUnavailable.customer_message in row["reason"], row
-    waited = [row for row in members if row["scan_seconds"] >= 0.5]
+    # (its worker may die while the management scan queues the members: one never queued has no time)
+    waited = [row for row in members if (row["scan_seconds"] or 0) >= 0.5]
     assert len(waited) == 1, [(r["account_id"], r["scan_seconds"]) for r in members]  # the others called no AWS
     assert rows[org[ROLE_NONE]]["reason"].startswith(f"Account {org[ROLE_NONE]}")
     assert not list(redis_connection(settings).scan_iter(f"finops:review:{review_id}:*"))
+
+
+def test_a_management_scan_lost_while_it_queued_its_members_leaves_every_member_named(
+        settings, local_aws, customer, tmp_path):
+    """The management account's scan worker died while it queued the members: the accounts job and
+    two members' scans and stores are queued, the other members and the finish are not (the state
+    is built here with the queue's own functions). Run again, its scan is refused (its trust now
+    names another External ID). Its store queues the finish after the accounts job and the two
+    queued members' stores, not at once: the review fails with the management account's sentence,
+    and every member, queued or not, says it was not checked because the management account's
+    scan did not complete, none that its result "could not be stored"."""
+    from finops import iam_policy
+    from finops.errors import ManagementUnavailable
+    from finops.organization import ACTIVE, OrgAccount
+    from finops.queue import enqueue_members, finish_job_id, review_queue, store_job_id
+    from finops.web import create_app
+
+    client = create_app(settings).test_client()
+    review_id, _org, _token = _submit_organization_review(client, customer, settings)
+    store = _worker(tmp_path, "store-1", "--store", "--no-scan", "--burst", database=True)
+    assert store.wait(timeout=60) == 0  # claims the review and queues the management account's scan
+    connection = redis_connection(settings)
+    management = _scan_jobs(settings, review_id)[seed.CUSTOMER_ACCOUNT]
+    listed = [OrgAccount(a["Id"], a["Name"], a["Status"]) for page in customer.session().client(
+        "organizations").get_paginator("list_accounts").paginate() for a in page["Accounts"]]
+    members = [a for a in listed if a.account_id != seed.CUSTOMER_ACCOUNT and a.state == ACTIVE]
+    assert len(members) == 5
+    enqueue_members(settings, management.args[0], "o-lost", listed, connection)
+    stores, scans = review_queue(settings, connection), scan_queue(settings, connection)
+    for account in members[2:]:  # never queued: the worker died first
+        scans.fetch_job(f"scan-{review_id}-1-{account.account_id}").delete()
+        stores.fetch_job(store_job_id(review_id, 1, account.account_id)).delete()
+    stores.fetch_job(finish_job_id(review_id, 1)).delete()
+    customer.session().client("iam").update_assume_role_policy(
+        RoleName=iam_policy.ROLE_NAME, PolicyDocument=json.dumps(seed.trust_policy(
+            seed.DEFAULT_SCANNER_PRINCIPAL, "fp-another-external-id")))
+    store = _worker(tmp_path, "store-2", "--store", "--no-scan", database=True)
+    scanner = _worker(tmp_path, "scan-1")
+    try:
+        review = _wait(connect(settings.db_path), review_id, 90, tmp_path)
+    finally:
+        stop_all([scanner, store])
+    rows = {r["account_id"]: r for r in reviews.account_rows(connect(settings.db_path), review_id)}
+    assert review["status"] == "failed" and review["error_message"] == rows[seed.CUSTOMER_ACCOUNT]["reason"], review
+    assert review["error_message"].startswith("FinOps Pack could not assume the role.")
+    for account in members:
+        row = rows[account.account_id]
+        assert row["status"] == "failed" and row["error_code"] == ManagementUnavailable.code, dict(row)
+    for account in members[2:]:
+        assert rows[account.account_id]["reason"] == (
+            f"{account.label()}: {ManagementUnavailable.customer_message}")
+    assert not list(connection.scan_iter(f"finops:review:{review_id}:*"))
 
 
 def _waiting_member(settings, connection):
