@@ -15,11 +15,14 @@ bench/org.py ``--what-if`` (see bench/README.md, "Organization benchmark: what-i
 - ``horse-cpu``: no change to the worker; each work-horse appends one line to
   ``$FINOPS_BENCH_PROFILE_DIR/horses.txt`` (default /tmp/finops-bench-horses): the worker's pid, the
   job's start and end (``perf_counter``), its id, its CPU, user and system time and minor page faults.
+- ``store-here``: a worker with the database and no scans (``--store --no-scan``) runs each job
+  in its own process, as a scan worker does (``ReviewWorker._perform_here``), instead of forking a
+  work-horse for it.
 - ``profile``: ``horse-cpu``, and each work-horse's ``perform_job`` under cProfile (its main thread
   only), written to ``<job id>.prof`` in the same directory.
 
-The first three are now the product's own code (``finops.worker.warm_up``); they stay for
-comparisons with older commits.
+The first three are now the product's own code (``finops.worker.warm_up``), and so is
+``store-here`` (``ReviewWorker.forks``, since e8cfade); they stay for comparisons with older commits.
 
 Then runs ``finops.cli.main(["worker", ...])`` unchanged.
 """
@@ -125,6 +128,28 @@ def watch_horses(profile: bool) -> None:
     ReviewWorker.perform_job = perform_job  # type: ignore[method-assign]
 
 
+def store_here() -> None:
+    from finops.worker import ReviewWorker
+
+    original = ReviewWorker.execute_job
+
+    def execute_job(self: Any, job: Any, queue: Any) -> None:
+        if not self.store or "--no-scan" not in sys.argv:
+            return original(self, job, queue)
+        store, self.store = self.store, False
+        try:
+            self._current_job = job
+            self._perform_here(job, queue)
+        finally:
+            self._current_job = None
+            self.store = store
+            from finops.queue import enqueue_ready_dependents
+
+            enqueue_ready_dependents(self.settings, self.connection)
+
+    ReviewWorker.execute_job = execute_job  # type: ignore[method-assign]
+
+
 def main() -> int:
     what_ifs = {w for w in sys.argv[1].split(",") if w and w != "-"}
     started = time.process_time()
@@ -134,6 +159,8 @@ def main() -> int:
         share_loader()
     if what_ifs & {"profile", "horse-cpu"}:
         watch_horses(profile="profile" in what_ifs)
+    if "store-here" in what_ifs:
+        store_here()
     if "gc-freeze" in what_ifs:
         freeze_before_fork()
     if what_ifs:
