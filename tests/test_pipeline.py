@@ -64,6 +64,26 @@ def _submit_organization_review(client, customer, settings) -> str:
     return review_id, {m.role: m.account_id for m in org.members}, token
 
 
+def _submit_single_account_review(client, customer) -> str:  # type: ignore[no-untyped-def]
+    """A review of one account, submitted through the wizard as the customer would: its id."""
+    token = start_review(client)
+    review_id = review_id_of(client, token)
+    form = connect_form(client, token)
+    form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
+    assert client.post(f"/reviews/{token}/scan", data=form).status_code == 303
+    return review_id
+
+
+def _wait_for_the_scan(settings, review_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Until a worker runs the scan job of the review's (one) account."""
+    from tests.helpers import scan_job_started
+
+    deadline = time.monotonic() + 60
+    while not scan_job_started(settings, review_id, seed.CUSTOMER_ACCOUNT):
+        assert time.monotonic() < deadline, "the scan never started"
+        time.sleep(0.05)
+
+
 def _wait(db, review_id: str, timeout: float, logs: Path) -> dict:
     deadline = time.monotonic() + timeout
     while (review := reviews.get_review(db, review_id))["status"] not in FINISHED:
@@ -226,11 +246,7 @@ def test_a_single_account_review_is_one_scan_job_and_the_store_worker_writes_it(
 
     client = create_app(settings).test_client()
     seed.seed_demo_waste(customer)
-    token = start_review(client)
-    review_id = review_id_of(client, token)
-    form = connect_form(client, token)
-    form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
-    assert client.post(f"/reviews/{token}/scan", data=form).status_code == 303
+    review_id = _submit_single_account_review(client, customer)
     scanner = _worker(tmp_path, "scan-1")
     store = _worker(tmp_path, "store", "--store", "--no-scan", database=True)
     try:
@@ -256,14 +272,10 @@ def test_a_scan_worker_scans_in_its_own_process_and_a_stop_mid_scan_hands_the_ac
     exits 0; RQ queues the account again (FINOPS_SCAN_RETRIES) and another scan worker completes the
     review, the account's row saying two attempts."""
     from finops.web import create_app
-    from tests.helpers import descendants, scan_job_started
+    from tests.helpers import descendants
 
     client = create_app(settings).test_client()
-    token = start_review(client)
-    review_id = review_id_of(client, token)
-    form = connect_form(client, token)
-    form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
-    assert client.post(f"/reviews/{token}/scan", data=form).status_code == 303
+    review_id = _submit_single_account_review(client, customer)
     local_aws.set_faults(latency_ms=400)  # about 4 s of reads: the stop lands mid-scan
     monkeypatch.setenv("FINOPS_SHUTDOWN_GRACE", "1")
     store = _worker(tmp_path, "store", "--store", "--no-scan", database=True)
@@ -271,10 +283,7 @@ def test_a_scan_worker_scans_in_its_own_process_and_a_stop_mid_scan_hands_the_ac
     second = None
     db = connect(settings.db_path)
     try:
-        deadline = time.monotonic() + 60
-        while not scan_job_started(settings, review_id, seed.CUSTOMER_ACCOUNT):
-            assert time.monotonic() < deadline, "the scan never started"
-            time.sleep(0.05)
+        _wait_for_the_scan(settings, review_id)
         time.sleep(0.5)
         assert descendants(first.pid) == []  # no work-horse: the scan runs in the worker's process
         job = _scan_jobs(settings, review_id)[seed.CUSTOMER_ACCOUNT]
@@ -303,24 +312,16 @@ def test_a_scan_worker_stopped_mid_scan_finishes_the_account_within_its_grace_an
     new job, finishes the account (one attempt), and its process ends with 0, instead of starting
     again as a fresh worker because the grace's timer was still pending when the scan ended."""
     from finops.web import create_app
-    from tests.helpers import scan_job_started
 
     client = create_app(settings).test_client()
-    token = start_review(client)
-    review_id = review_id_of(client, token)
-    form = connect_form(client, token)
-    form["role_arn"] = seed.create_scanner_role(customer, form["external_id"])
-    assert client.post(f"/reviews/{token}/scan", data=form).status_code == 303
+    review_id = _submit_single_account_review(client, customer)
     local_aws.set_faults(latency_ms=300)  # a few seconds of reads: the stop lands mid-scan
     monkeypatch.setenv("FINOPS_SHUTDOWN_GRACE", "60")
     store = _worker(tmp_path, "store", "--store", "--no-scan", database=True)
     scanner = _worker(tmp_path, "scan-1")
     db = connect(settings.db_path)
     try:
-        deadline = time.monotonic() + 60
-        while not scan_job_started(settings, review_id, seed.CUSTOMER_ACCOUNT):
-            assert time.monotonic() < deadline, "the scan never started"
-            time.sleep(0.05)
+        _wait_for_the_scan(settings, review_id)
         time.sleep(0.3)
         scanner.send_signal(signal.SIGTERM)
         assert scanner.wait(timeout=45) == 0, "the scan worker did not stop after its scan"
