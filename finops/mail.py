@@ -38,6 +38,11 @@ REPORT = "report"
 QUEUED, SENDING, RETRYING, SENT, FAILED, OFF = "queued", "sending", "retrying", "sent", "failed", "off"
 PENDING = (QUEUED, RETRYING)
 RETRY_DELAYS = (30, 120, 600, 1800)  # seconds before tries 2..5; then the message is failed
+# A try claims its message for this long: longer than the mail job's timeout (2 min) and a worker's
+# hard stop after it (1 min). A claim older than that belongs to a worker that died mid-send (killed,
+# out of memory, stopped past its grace): the message is tried again instead of "sending" forever.
+CLAIM_EXPIRES = timedelta(minutes=5)
+WORKER_LOST = "its worker stopped during the try"
 SMTP_TIMEOUT = 30
 STATUS_WORDS = {
     QUEUED: "queued", SENDING: "sending", RETRYING: "retrying", SENT: "sent", FAILED: "not sent",
@@ -170,8 +175,9 @@ def latest(db: sqlite_utils.Database, review_id: str) -> dict | None:
 
 
 def due(db: sqlite_utils.Database, now: datetime | None = None) -> list[dict]:
-    return list(db.query("select id, tries from outbox where status in (?, ?) and next_try_at <= ? order by id",
-                         [*PENDING, iso(now or utcnow())]))
+    """Messages to try now: queued, retrying, or claimed by a try whose worker died (``CLAIM_EXPIRES``)."""
+    return list(db.query("select id, tries from outbox where status in (?, ?, ?) and next_try_at <= ? order by id",
+                         [*PENDING, SENDING, iso(now or utcnow())]))
 
 
 def deliver(db: sqlite_utils.Database, settings: Settings, message_id: int) -> str:
@@ -181,12 +187,17 @@ def deliver(db: sqlite_utils.Database, settings: Settings, message_id: int) -> s
     now = utcnow()
     with atomic(db):
         claimed = db.execute(
-            "update outbox set status = ?, tries = tries + 1 where id = ? and status in (?, ?)",
-            [SENDING, message_id, *PENDING],
+            "update outbox set status = ?, tries = tries + 1, next_try_at = ? where id = ? and "
+            "(status in (?, ?) or (status = ? and next_try_at <= ?))",
+            [SENDING, iso(now + CLAIM_EXPIRES), message_id, *PENDING, SENDING, iso(now)],
         ).rowcount
     if not claimed:
         return "skipped"
     row = next(iter(db.query("select * from outbox where id = ?", [message_id])))
+    if row["tries"] > len(RETRY_DELAYS) + 1:  # only a try whose worker died comes back this often
+        db.execute("update outbox set status = ?, last_error = ? where id = ?", [FAILED, WORKER_LOST, message_id])
+        log.warning("outbox=%s state=failed tries=%s error=worker-lost", message_id, row["tries"])
+        return FAILED
     review = next(iter(db.query("select * from reviews where id = ?", [row["review_id"]])), None)
     if review is None or reviews.is_expired(review, now):
         db.execute("update outbox set status = ?, last_error = ? where id = ?",

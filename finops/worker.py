@@ -395,7 +395,7 @@ def mark_interrupted(settings: Settings, job: Job, store: bool = True) -> None:
         connection_checks.fail(connect(settings.db_path), job.args[0])
         return
     if not job.id.startswith(("review-", "scan-")):
-        return  # an email: the outbox says so
+        return  # an email: its claim expires and the outbox tries it again (finops.mail.CLAIM_EXPIRES)
     spec = job.args[0]
     review_id, attempt = (spec["review_id"], spec["attempt"]) if isinstance(spec, dict) else (spec, attempt_of(job.id))
     reviews.fail(connect(settings.db_path), review_id, ScanInterrupted(f"job {job.id} stopped"), attempt=attempt)

@@ -485,6 +485,35 @@ def test_a_failed_send_is_retried_and_shown_on_the_dashboard_without_the_passwor
     assert "s3cret" not in caplog.text
 
 
+def test_an_email_whose_worker_died_mid_send_is_tried_again_not_left_sending(settings, smtp, local_aws, customer):
+    """A try claims its message ("sending") until CLAIM_EXPIRES: a worker killed mid-send leaves
+    that claim behind. Once it has expired the message is due again and the next try sends it; a
+    message whose every try lost its worker ends "not sent" with that reason, not "sending" forever."""
+    from finops.db import iso, utcnow
+
+    sink = smtp
+    settings = replace(settings, smtp_url=sink.url, mail_from="FinOps Pack <reviews@consultancy.example>")
+    client = create_app(settings).test_client()
+    review_id, _ = finished_review(client, settings, customer)
+    db = connect(settings.db_path)
+    message_id = mail.latest(db, review_id)["id"]
+    assert mail.latest(db, review_id)["status"] == "sent" and len(sink.wait()) == 1
+    # What a worker killed between its claim and the SMTP answer leaves: "sending", claimed just now.
+    claimed = utcnow()
+    db.execute("update outbox set status = 'sending', next_try_at = ? where id = ?",
+               [iso(claimed + mail.CLAIM_EXPIRES), message_id])
+    assert mail.due(db) == [] and mail.deliver(db, settings, message_id) == "skipped"  # the claim holds
+    assert [r["id"] for r in mail.due(db, now=claimed + mail.CLAIM_EXPIRES)] == [message_id]
+    db.execute("update outbox set next_try_at = ? where id = ?", [iso(claimed), message_id])  # expired
+    assert mail.deliver(db, settings, message_id) == "sent" and len(sink.messages) == 2
+    for _ in range(len(mail.RETRY_DELAYS) + 1):  # every later try lost its worker too
+        db.execute("update outbox set status = 'sending', next_try_at = ? where id = ?", [iso(claimed), message_id])
+        outcome = mail.deliver(db, settings, message_id)
+    assert outcome == "failed" and len(sink.messages) == 2 + len(mail.RETRY_DELAYS) - 1
+    row = mail.latest(db, review_id)
+    assert (row["status"], row["last_error"]) == ("failed", mail.WORKER_LOST)
+
+
 @pytest.mark.parametrize("url, expected", [
     ("smtp://mail.example.com", ("mail.example.com", 25, False, "auto", None)),
     ("smtp://u%40x.com:p%3Ass@mail.example.com:587?starttls=1", ("mail.example.com", 587, False, "require", "u@x.com")),
