@@ -345,11 +345,17 @@ def test_a_single_account_review_tests_only_its_own_account(client, settings, lo
     assert [r["details"] for r in db.query("select details from connection_checks")] == [None]
 
 
-def test_members_not_answered_within_the_budget_are_named_as_not_checked(organization_review):
+def test_members_not_answered_within_the_budget_are_named_as_not_checked(organization_review, local_aws):
     _token, role_arn, external_id, org = organization_review
+    # Every call takes 300 ms: no member's AssumeRole can answer within a budget of 0 (without it, a
+    # member of the local AWS sometimes answered before the budget was looked at).
+    local_aws.set_faults(latency_ms=300)
     started = time.monotonic()
-    result, organization = check_organization_connection(role_arn, external_id, review_external_id=external_id,
-                                                         members_budget=0)
+    try:
+        result, organization = check_organization_connection(role_arn, external_id, review_external_id=external_id,
+                                                             members_budget=0)
+    finally:
+        local_aws.set_faults()
     assert time.monotonic() - started < 10  # the management account's calls only: no member is waited for
     assert result.code == "members_unreachable" and ": 0 of 5 member accounts reachable." in result.message
     assert organization is not None
