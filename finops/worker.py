@@ -149,7 +149,7 @@ class ReviewWorker(Worker):
         self._worker_pid = os.getpid()
         die_with_parent_ready()
         self._current_job: Job | None = None
-        self._here: tuple[Any, Any] | None = None  # a scan job running in this process: its queue and execution
+        self._here: tuple[Any, Any] | None = None  # a job run in this process, not a horse: queue, execution
         self._restart_after_job = False
         self._interrupted_job_id: str | None = None
         self._grace_timer: threading.Timer | None = None
