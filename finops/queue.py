@@ -305,21 +305,24 @@ def accounts_job_id(review_id: str, attempt: int) -> str:
     return f"accounts-{review_id}-{attempt}"
 
 
-def queued_member_stores(settings: Settings, review_id: str, attempt: int, connection: Redis) -> list[str]:
-    """The accounts job and the store jobs of the members a management account's scan had queued
-    (all, or as many as it had queued when its worker died): what a finish must wait for."""
+def resume_members(settings: Settings, review_id: str, attempt: int, connection: Redis) -> bool:
+    """Queue what a management account's scan had left to queue when its worker died while it
+    queued the members (a member's scan without its store, members not queued, the finish), as it
+    would have: their scans stop before calling AWS once the management account has failed, and the
+    finish waits for every store. False when it had queued nothing (no accounts job)."""
     from finops import wire
     from finops.organization import OrgAccount
 
-    stores = review_queue(settings, connection)
-    registered = stores.fetch_job(accounts_job_id(review_id, attempt))
+    registered = review_queue(settings, connection).fetch_job(accounts_job_id(review_id, attempt))
     if registered is None:
-        return []
-    management = registered.args[0]["account_id"]
-    listed = [wire.decode(OrgAccount, a) for a in registered.args[2]]
-    ids = [store_job_id(review_id, attempt, a.account_id) for a in listed if a.account_id != management]
-    return [registered.id, *(job.id for job in stores.job_class.fetch_many(
-        ids, connection=connection, serializer=SERIALIZER) if job is not None)]
+        return False
+    order, organization_id, accounts = registered.args
+    management = scan_queue(settings, connection).fetch_job(scan_job_id(review_id, attempt, order["account_id"]))
+    if management is None:  # its record expired: nothing to queue the members with
+        return False
+    enqueue_members(settings, management.args[0], organization_id, [wire.decode(OrgAccount, a) for a in accounts],
+                    connection)
+    return True
 
 
 def enqueue_members(settings: Settings, management: dict[str, Any], organization_id: str, accounts: list[Any],

@@ -123,13 +123,13 @@ def _reason(kind: str, account: OrgAccount, role_arn: str, outcome: dict[str, An
 def _management_not_read(settings: Settings, connection: Any, review_id: str, attempt: int) -> None:
     """No account list, or no cost data: member scans still to start, or waiting for that data, stop
     at once (``jobs.scan``), and the finish fails the review with the management account's sentence
-    (the finish its scan queued with the members, after their stores; or one of its own, after the
-    stores of the members it had queued when its worker died, if it did while queuing them)."""
-    from finops.queue import enqueue_finish, queued_member_stores
+    (the finish its scan queued with the members, after their stores; the rest of that queuing,
+    if its worker died in the middle of it; or a finish of its own if it queued no member)."""
+    from finops.queue import enqueue_finish, resume_members
 
     pipeline.put(connection, pipeline.failed_key(review_id, attempt), b"1")
-    enqueue_finish(settings, review_id, attempt, queued_member_stores(settings, review_id, attempt, connection),
-                   connection)
+    if not resume_members(settings, review_id, attempt, connection):
+        enqueue_finish(settings, review_id, attempt, [], connection)
 
 
 def register_accounts_job(spec: dict[str, Any], organization_id: str, accounts: list[Any]) -> str:
