@@ -18,6 +18,9 @@ bench/org.py ``--what-if`` (see bench/README.md, "Organization benchmark: what-i
 - ``store-here``: a worker with the database and no scans (``--store --no-scan``) runs each job
   in its own process, as a scan worker does (``ReviewWorker._perform_here``), instead of forking a
   work-horse for it.
+- ``per-client-http``: every AWS client gets its own HTTP session (connection pool), as botocore
+  makes it, instead of sharing its endpoint's (``finops.aws.guard._shared_http_session``): the
+  product before that change, for comparison.
 - ``profile``: ``horse-cpu``, and each work-horse's ``perform_job`` under cProfile (its main thread
   only), written to ``<job id>.prof`` in the same directory.
 
@@ -150,6 +153,14 @@ def store_here() -> None:
     ReviewWorker.execute_job = execute_job  # type: ignore[method-assign]
 
 
+def per_client_http() -> None:
+    from botocore.httpsession import URLLib3Session
+
+    from finops.aws import guard
+
+    guard._shared_http_session = lambda *_: URLLib3Session  # type: ignore[assignment]
+
+
 def main() -> int:
     what_ifs = {w for w in sys.argv[1].split(",") if w and w != "-"}
     started = time.process_time()
@@ -161,6 +172,8 @@ def main() -> int:
         watch_horses(profile="profile" in what_ifs)
     if "store-here" in what_ifs:
         store_here()
+    if "per-client-http" in what_ifs:
+        per_client_http()
     if "gc-freeze" in what_ifs:
         freeze_before_fork()
     if what_ifs:

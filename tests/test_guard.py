@@ -153,6 +153,46 @@ def test_guarded_sessions_share_what_botocore_rebuilds_but_every_client_stays_gu
     assert "before-call.ec2.DescribeVolumes" in first_ec2.meta.events._alias_name_cache  # the other client's call
 
 
+def test_clients_of_one_endpoint_share_its_connections_across_accounts_each_request_signed_as_its_own(
+        local_aws, customer_session):
+    """Every guarded client of an endpoint (service, region) uses the process's one pool for it
+    (finops.aws.guard._shared_http_session): a worker's next account reuses the connections of the
+    last, with no TLS handshake or CA bundle load per client. Only the connection is shared."""
+    import os
+
+    from finops.aws import guard
+
+    other = seed.customer_admin("333333333333", "other-admin")
+    other_session = assume_customer_role(parse_role_arn(seed.create_scanner_role(other, EXTERNAL_ID)), EXTERNAL_ID)
+    local_aws.clear_requests()
+    first = customer_session.client("ec2", region_name="eu-west-1")
+    second = other_session.client("ec2", region_name="eu-west-1")
+    assert first._endpoint.http_session is second._endpoint.http_session
+    assert customer_session.client("ec2", region_name="us-east-1")._endpoint.http_session is not \
+        first._endpoint.http_session  # another region (another endpoint against AWS)
+    assert customer_session.client("rds", region_name="eu-west-1")._endpoint.http_session is not \
+        first._endpoint.http_session  # another service
+    assert boto3.client("ec2", region_name="eu-west-1")._endpoint.http_session is not \
+        first._endpoint.http_session  # sessions the factory did not make keep botocore's own
+
+    first.describe_volumes()
+    second.describe_volumes()
+    first.describe_volumes()
+    pools = list(first._endpoint.http_session._manager.pools._container.values())
+    assert [pool.num_connections for pool in pools] == [1]  # three requests, one connection
+    keys = [r["access_key"] for r in local_aws.requests() if r["action"] == "DescribeVolumes"]
+    assert len(keys) == 3 and keys[0] == keys[2] != keys[1]  # each signed with its own account's key
+    assert {r["status"] for r in local_aws.requests()} == {200}
+
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # a forked child (a work-horse) never writes to its parent's sockets
+        os.write(write, str(len(guard._http_sessions)).encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 16) == b"0" and guard._http_sessions
+
+
 def customer_session_role(session) -> str:  # type: ignore[no-untyped-def]
     return session.client("sts", region_name="us-east-1").get_caller_identity()["Arn"].replace(
         ":sts::", ":iam::").replace(":assumed-role/", ":role/").rsplit("/", 1)[0]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -33,8 +34,10 @@ from typing import Any
 
 import boto3
 import botocore.client
+import botocore.endpoint
 import botocore.hooks
 import botocore.session
+from botocore.httpsession import URLLib3Session
 from botocore.signers import RequestSigner
 
 from finops.errors import ReadOnlyViolation
@@ -180,9 +183,63 @@ _client_classes: dict[tuple[str, str], type] = {}  # (service, API version) -> c
 _service_models: dict[tuple[str, str | None], Any] = {}  # (service, API version asked) -> ServiceModel
 
 
+_http_sessions: dict[tuple[Any, ...], URLLib3Session] = {}  # (endpoint, connection settings) -> pool
+_http_lock = threading.Lock()
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable equivalent of a connection setting (the dicts and lists of botocore's config)."""
+    if isinstance(value, dict):
+        return tuple(sorted((key, _frozen(item)) for key, item in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    return value
+
+
+def _shared_http_session(endpoint_url: str, service: str, region: str | None) -> Callable[..., URLLib3Session]:
+    """What botocore's ``EndpointCreator`` calls to make a guarded client's HTTP session: the
+    process's one session (connection pool) for that endpoint, service and region, and those
+    connection settings. Against AWS the endpoint names the service and region anyway; against
+    one local endpoint for everything (tests, benchmarks) each service and region still gets
+    its own pool, as large as the scan's limits expect (``client_config``).
+
+    botocore gives every client its own pool, so each client opened its own connections, and a
+    scan makes about 17 clients per account (one per service and region), dropped when the account
+    is done. Over HTTPS each new connection is a TLS handshake plus a load of the whole CA bundle
+    into the SSL context (urllib3 does both per connection). Clients of one endpoint now share its
+    pool: across the accounts a worker scans one after another, and within a scan.
+
+    A connection carries nothing of an account: every request is signed on its own, and the
+    credentials stay in the client's signer. urllib3's pools are thread-safe, and a pool never
+    sees more requests at once than its process's scans send to that endpoint (each scan bounded
+    by ``finops.aws.limits``). A forked child starts with no shared pool (``os.register_at_fork``),
+    so two processes never write to one socket."""
+
+    def make(**settings: Any) -> URLLib3Session:
+        key = (endpoint_url, service, region, _frozen(settings))
+        with _http_lock:
+            session = _http_sessions.get(key)
+            if session is None:
+                session = _http_sessions[key] = URLLib3Session(**settings)
+            return session
+
+    return make
+
+
+def _forget_http_sessions() -> None:
+    """In a forked child: the parent's pools (and their sockets) stay the parent's."""
+    global _http_lock
+    _http_lock = threading.Lock()  # another thread of the parent may have held it at the fork
+    _http_sessions.clear()
+
+
+os.register_at_fork(after_in_child=_forget_http_sessions)
+
+
 def _install_client_caches() -> None:
     """Wrap two methods of botocore's ``ClientCreator`` once per process, so that a guarded
-    session's client of a service reuses what the first one built:
+    session's client of a service reuses what the first one built (and ``EndpointCreator``'s, so
+    that it shares its endpoint's connections: ``_shared_http_session``):
 
     - its class: botocore builds it anew for every client, a function and a docstring for each
       of the service's operations (EC2 has about 750): about 4 ms of CPU per client, a fifth of
@@ -222,7 +279,18 @@ def _install_client_caches() -> None:
                 model = _service_models.setdefault(key, load_model(self, service_name, api_version))
             return model
 
+        create_endpoint = botocore.endpoint.EndpointCreator.create_endpoint
+
+        def create_shared_endpoint(self: Any, service_model: Any, region_name: str, endpoint_url: str,
+                                   *args: Any, **kwargs: Any) -> Any:
+            # A guarded client's emitter is a copy of its session's: the class tells it apart.
+            if isinstance(self._event_emitter, _SharedAliasCache) and "http_session_cls" not in kwargs:
+                kwargs["http_session_cls"] = _shared_http_session(
+                    endpoint_url, service_model.endpoint_prefix, region_name)
+            return create_endpoint(self, service_model, region_name, endpoint_url, *args, **kwargs)
+
         create_client_class._finops_cached = True  # type: ignore[attr-defined]
+        botocore.endpoint.EndpointCreator.create_endpoint = create_shared_endpoint  # type: ignore[method-assign]
         botocore.client.ClientCreator._create_client_class = create_client_class  # type: ignore[method-assign]
         botocore.client.ClientCreator._load_service_model = load_service_model  # type: ignore[method-assign]
 
