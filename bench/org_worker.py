@@ -21,11 +21,16 @@ bench/org.py ``--what-if`` (see bench/README.md, "Organization benchmark: what-i
 - ``per-client-http``: every AWS client gets its own HTTP session (connection pool), as botocore
   makes it, instead of sharing its endpoint's (``finops.aws.guard._shared_http_session``): the
   product before that change, for comparison.
+- ``client-copies``: each guarded client gets botocore's own full copy of its session's handler
+  registry, checks each handler it registers with ``inspect``, and parses its service's endpoint
+  rules anew (``finops.aws.guard._SharedTrie``, ``_GuardedEmitter``, the ``EndpointProvider``
+  cache undone): the product before that change, for comparison.
 - ``profile``: ``horse-cpu``, and each work-horse's ``perform_job`` under cProfile (its main thread
   only), written to ``<job id>.prof`` in the same directory.
 
 The first three are now the product's own code (``finops.worker.warm_up``), and so is
 ``store-here`` (``ReviewWorker.forks``, since e8cfade); they stay for comparisons with older commits.
+``per-client-http`` and ``client-copies`` undo changes the product made since, to measure them.
 
 Then runs ``finops.cli.main(["worker", ...])`` unchanged.
 """
@@ -161,6 +166,26 @@ def per_client_http() -> None:
     guard._shared_http_session = lambda *_: URLLib3Session  # type: ignore[assignment]
 
 
+def client_copies() -> None:
+    import copy
+
+    import botocore.regions
+    import botocore.session
+
+    from finops.aws import guard
+
+    provider, init_resolver = botocore.regions.EndpointProvider, botocore.regions.EndpointRulesetResolver.__init__
+    guard._install_client_caches()
+    botocore.regions.EndpointProvider = provider  # type: ignore[misc]
+    botocore.regions.EndpointRulesetResolver.__init__ = init_resolver  # type: ignore[method-assign]
+    builtin = botocore.session.Session()._original_handler
+
+    def copy_of_builtin_events() -> object:
+        return copy.copy(builtin)
+
+    guard._copy_of_builtin_events = copy_of_builtin_events
+
+
 def main() -> int:
     what_ifs = {w for w in sys.argv[1].split(",") if w and w != "-"}
     started = time.process_time()
@@ -172,6 +197,8 @@ def main() -> int:
         watch_horses(profile="profile" in what_ifs)
     if "store-here" in what_ifs:
         store_here()
+    if "client-copies" in what_ifs:
+        client_copies()
     if "per-client-http" in what_ifs:
         per_client_http()
     if "gc-freeze" in what_ifs:

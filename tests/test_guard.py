@@ -193,6 +193,65 @@ def test_clients_of_one_endpoint_share_its_connections_across_accounts_each_requ
     assert os.read(read, 16) == b"0" and guard._http_sessions
 
 
+def test_a_copy_of_a_guarded_handler_registry_behaves_as_botocores_copy_under_any_changes():
+    """finops.aws.guard._SharedTrie shares nodes between copies until one changes: the same random
+    registrations, removals and copies on it and on botocore's own trie give the same lookups."""
+    import copy
+    import random
+
+    from botocore.hooks import _PrefixTrie
+
+    from finops.aws.guard import _SharedTrie
+
+    rng = random.Random(11)
+    parts = ["before-call", "after-call", "ec2", "s3", "*", "DescribeVolumes", "ListBuckets"]
+    keys = sorted({".".join(rng.choice(parts) for _ in range(rng.randint(1, 4))) for _ in range(40)})
+    theirs: list[_PrefixTrie] = [_PrefixTrie()]
+    ours: list[_SharedTrie] = [_SharedTrie()]
+    handlers: list[list[tuple[str, str]]] = [[]]
+    for step in range(3000):
+        i = rng.randrange(len(theirs))
+        action = rng.random()
+        if action < 0.08 and len(theirs) < 40:  # a client's copy of its session's registry
+            theirs.append(copy.copy(theirs[i]))
+            ours.append(copy.copy(ours[i]))
+            handlers.append(list(handlers[i]))
+        elif action < 0.25 and handlers[i]:
+            key, value = handlers[i].pop(rng.randrange(len(handlers[i])))
+            theirs[i].remove_item(key, value)
+            ours[i].remove_item(key, value)
+        else:
+            key, value, section = rng.choice(keys), f"h{step}", rng.randrange(3)
+            theirs[i].append_item(key, value, section)
+            ours[i].append_item(key, value, section)
+            handlers[i].append((key, value))
+    with pytest.raises(ValueError):
+        ours[0].remove_item("no.such.key", "h0")
+    lookups = [k.replace("*", "x") for k in keys] + ["before-call.ec2.DescribeVolumes", "after-call.s3"]
+    for trie, twin in zip(theirs, ours, strict=True):
+        assert [list(trie.prefix_search(k)) for k in lookups] == [list(twin.prefix_search(k)) for k in lookups]
+    assert len(ours) > 10 and any(h for h in handlers[1:])
+
+
+def test_guarded_clients_share_parsed_endpoint_rules_and_still_refuse_handlers_without_kwargs(customer_session):
+    first = customer_session.client("ec2", region_name="eu-west-1")
+    second = customer_session.client("ec2", region_name="us-east-1")
+    plain = boto3.client("ec2", region_name="eu-west-1")
+    assert first._ruleset_resolver._provider is second._ruleset_resolver._provider  # parsed once per process
+    assert plain._ruleset_resolver._provider is not first._ruleset_resolver._provider  # other sessions: their own
+
+    def no_kwargs(params):  # type: ignore[no-untyped-def]
+        return None
+
+    with pytest.raises(ValueError, match="must accept keyword"):
+        first.meta.events.register("before-call.ec2.DescribeVolumes", no_kwargs)
+    seen: list[str] = []
+    first.meta.events.register("before-call.ec2.DescribeVolumes", lambda **kw: seen.append(kw["model"].name))
+    second.meta.events.register("before-call.ec2.DescribeVolumes", lambda *a, **kw: seen.append("second"))
+    first.describe_volumes()
+    assert seen == ["DescribeVolumes"]  # each client's handlers are its own
+
+
 def customer_session_role(session) -> str:  # type: ignore[no-untyped-def]
     return session.client("sts", region_name="us-east-1").get_caller_identity()["Arn"].replace(
         ":sts::", ":iam::").replace(":assumed-role/", ":role/").rsplit("/", 1)[0]
