@@ -25,12 +25,15 @@ bench/org.py ``--what-if`` (see bench/README.md, "Organization benchmark: what-i
   registry, checks each handler it registers with ``inspect``, and parses its service's endpoint
   rules anew (``finops.aws.guard._SharedTrie``, ``_GuardedEmitter``, the ``EndpointProvider``
   cache undone): the product before that change, for comparison.
+- ``late-organization``: the scan lists the organization's accounts among the other collectors,
+  after who-am-I and the region list (``finops.scan.FIRST_READS`` empty): the product before that
+  change, for comparison.
 - ``profile``: ``horse-cpu``, and each work-horse's ``perform_job`` under cProfile (its main thread
   only), written to ``<job id>.prof`` in the same directory.
 
 The first three are now the product's own code (``finops.worker.warm_up``), and so is
 ``store-here`` (``ReviewWorker.forks``, since e8cfade); they stay for comparisons with older commits.
-``per-client-http`` and ``client-copies`` undo changes the product made since, to measure them.
+``per-client-http``, ``client-copies`` and ``late-organization`` undo changes the product made since, to measure them.
 
 Then runs ``finops.cli.main(["worker", ...])`` unchanged.
 """
@@ -197,6 +200,10 @@ def main() -> int:
         watch_horses(profile="profile" in what_ifs)
     if "store-here" in what_ifs:
         store_here()
+    if "late-organization" in what_ifs:
+        import finops.scan
+
+        finops.scan.FIRST_READS = ()
     if "client-copies" in what_ifs:
         client_copies()
     if "per-client-http" in what_ifs:

@@ -41,6 +41,9 @@ ProgressFn = Callable[[int], None]
 
 REGIONS_SOURCE = "account.regions"
 ACCOUNT_SOURCE = "account.identity"
+# Read as soon as the role is assumed, beside who-am-I and the region list, which they do not need:
+# an organization review's member accounts are queued once its management account has listed them.
+FIRST_READS = ("account.organization",)
 # The scan's own reads besides the collectors and the cost sources (declared like theirs).
 SCAN_READS: dict[str, Reads] = {
     ACCOUNT_SOURCE: Reads("sts", ("GetCallerIdentity",), ()),  # needs no permission (STS documentation)
@@ -107,20 +110,28 @@ def run_scan(
     calls = threading.local()
     count_calls(session, calls)
     coverage: list[Coverage] = []
+    collectors = [c for c in discover_collectors().values() if c.id not in FIRST_READS]
+    first = _FirstReads(
+        session, role.account_id, [c for c in discover_collectors().values() if c.id in FIRST_READS],
+        config=config, concurrency=settings.scan_concurrency, calls=calls, on_read=on_read,
+        lookback_days=settings.metrics_lookback_days, now=now,
+    )
+    try:
+        identity = Coverage(source=ACCOUNT_SOURCE, region="global")
+        calls.record = identity
+        account_id = session.client("sts", region_name=STS_REGION, config=config).get_caller_identity()["Account"]
+        calls.record = None
+        coverage.append(identity)
+        on_step(f"Connected to account {account_id}")
 
-    identity = Coverage(source=ACCOUNT_SOURCE, region="global")
-    calls.record = identity
-    account_id = session.client("sts", region_name=STS_REGION, config=config).get_caller_identity()["Account"]
-    calls.record = None
-    coverage.append(identity)
-    on_step(f"Connected to account {account_id}")
-
-    scan_regions, region_cov = _discover_regions(session, config, requested, calls)
+        scan_regions, region_cov = _discover_regions(session, config, requested, calls)
+    except BaseException:
+        first.wait()
+        raise
     coverage.append(region_cov)
     on_step(f"Scanning {len(scan_regions)} enabled commercial regions: {', '.join(scan_regions)}")
     on_progress(10)
 
-    collectors = list(discover_collectors().values())
     per_collector = CollectorProgress(collectors, scan_regions)
 
     def collected(record: Coverage, done: int, total: int) -> None:
@@ -170,7 +181,16 @@ def run_scan(
         )
     finally:
         cost_thread.join()
-    coverage.extend(read_cov)
+        first_inventory, first_cov = first.join()
+    first_progress = CollectorProgress(first.specs, [])
+    for record in first_cov:
+        line = first_progress.update(record)
+        if record.status != COV_OK:
+            on_step(f"{record.source} in {record.region}: {record.status.replace('_', ' ')}, {record.detail}")
+        if line:
+            on_step(line)
+    inventory = sorted([*first_inventory, *inventory], key=lambda i: (i.resource_type, i.region, i.resource_id))
+    coverage.extend(sorted([*first_cov, *read_cov], key=lambda c: (c.source, c.region)))
     on_step(f"Read {len(inventory)} resources")
     for message in cost_steps:
         on_step(message)
@@ -209,6 +229,38 @@ def run_scan(
     return ScanResult(
         account_id, scan_regions, coverage, inventory, merged.findings, costs, merged.commitments, summary
     )
+
+
+class _FirstReads:
+    """``FIRST_READS`` (global reads), on a thread of their own from the moment the role is assumed.
+    Their account is the role's (AssumeRole gives a session in the role's own account); their
+    coverage, items and ``on_read`` are as they would be among the other collectors."""
+
+    def __init__(self, session: Any, account_id: str, specs: list[Any], **options: Any):
+        self.specs = specs
+        self._outcome: dict[str, Any] = {}
+
+        def read() -> None:
+            try:
+                self._outcome["result"] = run_collectors(session, account_id, [], specs, **options)
+            except BaseException as error:  # re-raised by join, on the scan's thread
+                self._outcome["error"] = error
+
+        self._thread = threading.Thread(target=read, name="first-reads", daemon=True)
+        if specs:
+            self._thread.start()
+
+    def wait(self) -> None:
+        if self.specs:
+            self._thread.join()
+
+    def join(self) -> tuple[list[InventoryItem], list[Coverage]]:
+        if not self.specs:
+            return [], []
+        self.wait()
+        if "error" in self._outcome:
+            raise self._outcome["error"]
+        return self._outcome["result"]
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,32 @@ def test_member_scans_read_no_cost_source_and_keep_their_account_recommendations
     assert not result.partial  # the management account's Cost Explorer gap stays the management account's
 
 
+def test_the_accounts_are_listed_beside_who_am_i_and_the_regions_not_after_them(local_aws, customer):
+    """finops.scan.FIRST_READS: the organization read starts once the role is assumed (members are
+    queued as soon as it is done), and its items and coverage land in the result as any other's."""
+    from finops.scan import run_scan
+
+    role_arn = seed.create_scanner_role(customer, EXTERNAL_ID)
+    seed_organization(customer, EXTERNAL_ID, members=(MemberSpec("Team", waste_gib=5),))
+    local_aws.clear_requests()
+    local_aws.set_faults(latency_ms=200)
+    read_at: dict[str, int] = {}
+    try:
+        result = run_scan(role_arn, EXTERNAL_ID, Settings(), regions=["us-east-1"],
+                          on_read=lambda record, items: read_at.setdefault(record.source, len(local_aws.requests())))
+    finally:
+        local_aws.set_faults()
+    actions = [r["action"] for r in local_aws.requests()]
+    regions = actions.index("DescribeRegions")
+    assert actions.index("DescribeOrganization") < regions and actions.index("ListAccounts") < regions, actions
+    assert read_at["account.organization"] <= regions + 1, (read_at, actions)  # done before the inventory began
+    (item,) = [i for i in result.inventory if i.collector == "account.organization"]
+    assert item.data["is_management_account"] and len(item.data["accounts"]) == 2
+    (record,) = [c for c in result.coverage if c.source == "account.organization"]
+    assert record.status == "ok" and record.api_calls == 2
+    assert [c.source for c in result.coverage][:2] == ["account.identity", "account.regions"]
+
+
 def test_a_member_role_given_as_the_management_one_is_refused_with_a_sentence(local_aws, customer):
     from finops.organization import OrganizationUnavailable, member_role_arn, scan_organization
 
