@@ -523,7 +523,7 @@ def main() -> int:
                         help="reviews per worker count, interleaved (1, 4, 1, 4, ...); the speed-up is the ratio "
                              "of the median walls")
     parser.add_argument("--what-if", action="append", default=[],
-                        metavar="preload|shared-loader|gc-freeze|store-here|per-client-http|client-copies|late-organization|horse-cpu|profile",
+                        metavar="preload|shared-loader|gc-freeze|store-here|per-client-http|client-copies|late-organization|whole-list|horse-cpu|profile",
                         help="also run every worker count with bench/org_worker.py's patches (not the product's "
                              "code); repeat for several")
     args = parser.parse_args()

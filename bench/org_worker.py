@@ -28,12 +28,16 @@ bench/org.py ``--what-if`` (see bench/README.md, "Organization benchmark: what-i
 - ``late-organization``: the scan lists the organization's accounts among the other collectors,
   after who-am-I and the region list (``finops.scan.FIRST_READS`` empty): the product before that
   change, for comparison.
+- ``whole-list``: the management account's scan queues its members once ListAccounts has
+  returned every page, not page by page (``jobs.scan._FanOut.on_partial`` does nothing): the
+  product before that change, for comparison.
 - ``profile``: ``horse-cpu``, and each work-horse's ``perform_job`` under cProfile (its main thread
   only), written to ``<job id>.prof`` in the same directory.
 
 The first three are now the product's own code (``finops.worker.warm_up``), and so is
 ``store-here`` (``ReviewWorker.forks``, since e8cfade); they stay for comparisons with older commits.
-``per-client-http``, ``client-copies`` and ``late-organization`` undo changes the product made since, to measure them.
+``per-client-http``, ``client-copies``, ``late-organization`` and ``whole-list`` undo changes the product
+made since, to measure them.
 
 Then runs ``finops.cli.main(["worker", ...])`` unchanged.
 """
@@ -204,6 +208,10 @@ def main() -> int:
         import finops.scan
 
         finops.scan.FIRST_READS = ()
+    if "whole-list" in what_ifs:
+        import jobs.scan
+
+        jobs.scan._FanOut.on_partial = lambda *_: None  # type: ignore[method-assign]
     if "client-copies" in what_ifs:
         client_copies()
     if "per-client-http" in what_ifs:

@@ -260,24 +260,31 @@ def enqueue_account(settings: Settings, spec: dict[str, Any], *, external_id: st
     scans = scan_queue(settings, connection)
     stores = review_queue(settings, scans.connection)
     review_id, attempt, account_id = spec["review_id"], spec["attempt"], spec["account_id"]
-    scan_id = scan_job_id(review_id, attempt, account_id)
     existing = stores.fetch_job(store_job_id(review_id, attempt, account_id))
     if existing is not None:
         return existing
-    retry = Retry(max=settings.scan_retries, enqueue_at_front=spec["kind"] == "management") \
-        if settings.scan_retries else None
-    scan = scans.fetch_job(scan_id) or scans.enqueue(
-        SCAN_JOB, {**spec, "external_id": external_id, "thresholds": thresholds}, job_id=scan_id,
-        job_timeout=settings.scan_timeout, result_ttl=3600, failure_ttl=7 * 24 * 3600,
-        retry=retry, meta={"retries": settings.scan_retries},
-        description=f"scan account {account_id} of review {review_id[:6]}",
-    )
+    scan = _scan_job(settings, scans, spec, external_id, thresholds)
     return stores.enqueue(
         STORE_JOB, spec, job_id=store_job_id(review_id, attempt, account_id),
         depends_on=Dependency(jobs=[scan, *after], allow_failure=True),
         job_timeout=600, result_ttl=3600, failure_ttl=7 * 24 * 3600,
         retry=Retry(max=STORE_RETRIES),
         description=f"store account {spec['account_id']} of review {spec['review_id'][:6]}",
+    )
+
+
+def _scan_job(settings: Settings, scans: Queue, spec: dict[str, Any], external_id: str,
+              thresholds: dict[str, Any]) -> Job:
+    """The account's scan job, queued unless it already is (its id is deterministic)."""
+    review_id, attempt, account_id = spec["review_id"], spec["attempt"], spec["account_id"]
+    scan_id = scan_job_id(review_id, attempt, account_id)
+    retry = Retry(max=settings.scan_retries, enqueue_at_front=spec["kind"] == "management") \
+        if settings.scan_retries else None
+    return scans.fetch_job(scan_id) or scans.enqueue(
+        SCAN_JOB, {**spec, "external_id": external_id, "thresholds": thresholds}, job_id=scan_id,
+        job_timeout=settings.scan_timeout, result_ttl=3600, failure_ttl=7 * 24 * 3600,
+        retry=retry, meta={"retries": settings.scan_retries},
+        description=f"scan account {account_id} of review {review_id[:6]}",
     )
 
 
@@ -315,7 +322,7 @@ def resume_members(settings: Settings, review_id: str, attempt: int, connection:
 
     registered = review_queue(settings, connection).fetch_job(accounts_job_id(review_id, attempt))
     if registered is None:
-        return False
+        return _resume_early_scans(settings, review_id, attempt, connection)
     order, organization_id, accounts = registered.args
     management = scan_queue(settings, connection).fetch_job(scan_job_id(review_id, attempt, order["account_id"]))
     if management is None:  # its record expired: nothing to queue the members with
@@ -323,6 +330,55 @@ def resume_members(settings: Settings, review_id: str, attempt: int, connection:
     enqueue_members(settings, management.args[0], organization_id, [wire.decode(OrgAccount, a) for a in accounts],
                     connection)
     return True
+
+
+def _resume_early_scans(settings: Settings, review_id: str, attempt: int, connection: Redis) -> bool:
+    """The management account's scan queued members' scans page by page (``enqueue_member_scans``)
+    and never got to the rest (its list failed on a later page, or its worker was lost): those
+    accounts get their rows, stores and the finish as ``enqueue_members`` gives them. False when
+    it queued no member scan."""
+    from finops.organization import ACTIVE, OrgAccount
+
+    scans = scan_queue(settings, connection)
+    prefix = f"rq:job:{scan_job_id(review_id, attempt, '')}"
+    ids = [key.decode().removeprefix("rq:job:") for key in connection.scan_iter(f"{prefix}*", count=1000)]
+    members = [job.args[0] for job in Job.fetch_many(ids, connection=connection, serializer=SERIALIZER)
+               if job is not None and job.args[0].get("kind") == "member"]
+    if not members:
+        return False
+    management = scans.fetch_job(scan_job_id(review_id, attempt, members[0]["management"]))
+    if management is None:
+        return False
+    accounts = [OrgAccount(m["account_id"], m.get("name") or "", ACTIVE) for m in members]
+    enqueue_members(settings, management.args[0], members[0].get("organization_id") or "", accounts, connection)
+    return True
+
+
+def enqueue_member_scans(settings: Settings, management: dict[str, Any], organization_id: str,
+                         accounts: list[Any], connection: Redis) -> int:
+    """Queue the scans of the member accounts listed so far (one ListAccounts page at a time), from
+    the management account's scan: only the scans, which need no database. ``enqueue_members``, once
+    the list is complete, queues the rest (the rows, every store, the finish) and finds these
+    scans by their ids. Returns how many it queued."""
+    from finops.organization import ACTIVE
+
+    if review_queue(settings, connection).fetch_job(finish_job_id(management["review_id"], management["attempt"])):
+        return 0
+    scans = scan_queue(settings, connection)
+    members = [a for a in accounts if a.account_id != management["account_id"] and a.state == ACTIVE]
+    for account in members:
+        _scan_job(settings, scans, _member_spec(management, organization_id, account),
+                  management["external_id"], management.get("thresholds") or {})
+    return len(members)
+
+
+def _member_spec(management: dict[str, Any], organization_id: str, account: Any) -> dict[str, Any]:
+    from finops.organization import member_role_arn
+
+    return {"review_id": management["review_id"], "attempt": management["attempt"], "account_id": account.account_id,
+            "name": account.name, "kind": "member", "organization_id": organization_id,
+            "role_arn": member_role_arn(management["role_arn"], account.account_id),
+            "management": management["account_id"]}
 
 
 def enqueue_members(settings: Settings, management: dict[str, Any], organization_id: str, accounts: list[Any],
@@ -334,7 +390,7 @@ def enqueue_members(settings: Settings, management: dict[str, Any], organization
     every member's store). Returns how many member scans were queued: 0 when an earlier run of
     the same scan job (its worker lost) queued them, as deterministic ids make sure."""
     from finops import wire
-    from finops.organization import ACTIVE, member_role_arn
+    from finops.organization import ACTIVE
 
     review_id, attempt, me = management["review_id"], management["attempt"], management["account_id"]
     stores = review_queue(settings, connection)
@@ -349,10 +405,7 @@ def enqueue_members(settings: Settings, management: dict[str, Any], organization
     )
     members = [
         enqueue_account(
-            settings,
-            {"review_id": review_id, "attempt": attempt, "account_id": account.account_id, "name": account.name,
-             "kind": "member", "role_arn": member_role_arn(management["role_arn"], account.account_id),
-             "management": me},
+            settings, _member_spec(management, organization_id, account),
             external_id=management["external_id"], thresholds=management.get("thresholds") or {},
             connection=connection, after=(registered,),
         )

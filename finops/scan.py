@@ -77,6 +77,7 @@ def run_scan(
     on_step: StepFn = _noop,
     on_progress: ProgressFn = _noop,
     on_read: Callable[[Coverage, list[InventoryItem]], None] | None = None,
+    on_partial: Callable[[str, list[InventoryItem]], None] | None = None,
     shared_costs: SharedCosts | Callable[[], SharedCosts] | None = None,
 ) -> ScanResult:
     """Scan one account through ``role_arn``, after proving the role refuses a missing or wrong External ID.
@@ -90,7 +91,9 @@ def run_scan(
     once the management account's scan has (``jobs.scan``: a member's scan starts as soon as the
     management account has listed the accounts, not after its whole scan).
 
-    ``on_read(record, items)``: each collector read's coverage and items, as soon as it is done.
+    ``on_read(record, items)``: each collector read's coverage and items, as soon as it is done;
+    ``on_partial(collector id, items)``: what a read has found before it is done (the organization's
+    accounts, page by page), from that read's thread.
     """
     now = datetime.now(UTC).replace(microsecond=0)  # one clock for every metric window and every age
     thresholds = thresholds or load_thresholds(settings.thresholds_file, threshold_overrides)
@@ -113,7 +116,7 @@ def run_scan(
     collectors = [c for c in discover_collectors().values() if c.id not in FIRST_READS]
     first = _FirstReads(
         session, role.account_id, [c for c in discover_collectors().values() if c.id in FIRST_READS],
-        config=config, concurrency=settings.scan_concurrency, calls=calls, on_read=on_read,
+        config=config, concurrency=settings.scan_concurrency, calls=calls, on_read=on_read, on_partial=on_partial,
         lookback_days=settings.metrics_lookback_days, now=now,
     )
     try:
@@ -177,7 +180,7 @@ def run_scan(
         inventory, read_cov = run_collectors(
             session, account_id, scan_regions, collectors,
             config=config, concurrency=settings.scan_concurrency, calls=calls, progress=collected, on_read=on_read,
-            lookback_days=settings.metrics_lookback_days, now=now,
+            on_partial=on_partial, lookback_days=settings.metrics_lookback_days, now=now,
         )
     finally:
         cost_thread.join()

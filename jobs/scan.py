@@ -22,6 +22,7 @@ the queue, so that scan never waits for a worker its own members hold.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from typing import Any
@@ -114,7 +115,7 @@ def _scan(spec: dict[str, Any], settings: Settings, connection: Any, on_step: An
         result = run_scan(
             spec["role_arn"], spec["external_id"], settings, threshold_overrides=spec.get("thresholds") or {},
             shared_costs=shared, on_step=on_step, on_progress=on_progress,
-            on_read=fan_out.on_read if fan_out else None,
+            on_read=fan_out.on_read if fan_out else None, on_partial=fan_out.on_partial if fan_out else None,
         )
         if fan_out is None:
             return result
@@ -131,49 +132,92 @@ def _scan(spec: dict[str, Any], settings: Settings, connection: Any, on_step: An
 
 
 class _FanOut:
-    """The management account's scan queues its members as soon as its ``account.organization``
-    read is done, on a thread of its own (50 accounts are some 200 Redis round trips), instead of
-    after its whole scan: Cost Explorer's paid requests go one after the other and are the longest
-    part of that scan, and a member's scan needs their answers only for its checks."""
+    """The management account's scan queues its members as its ``account.organization`` read lists
+    them, on a thread of its own (50 accounts are some 200 Redis round trips), instead of after its
+    whole scan: Cost Explorer's paid requests go one after the other and are the longest part of
+    that scan, and a member's scan needs their answers only for its checks.
+
+    Page by page (``on_partial``): each ListAccounts page's members get their scans at once
+    (``enqueue_member_scans``: scans only, no database). Once the list is complete (``on_read``),
+    ``enqueue_members`` queues the rest: the rows, every member's store, the finish. A list that
+    fails on a later page leaves the early scans to the management account's store job
+    (``finops.queue.resume_members``): they stop without calling AWS, and each is named."""
 
     def __init__(self, settings: Settings, connection: Any, spec: dict[str, Any]):
         self._settings, self._connection, self._spec = settings, connection, spec
+        self._lock = threading.Lock()
+        self._batches: queue.SimpleQueue[tuple[str, str, list[Any]] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._complete = False  # the whole list is handed over: nothing more to queue
         self._error: Exception | None = None
+
+    def on_partial(self, source: str, items: list[InventoryItem]) -> None:
+        from finops.organization import ORGANIZATION_SOURCE, OrganizationUnavailable, listed_accounts
+
+        if source != ORGANIZATION_SOURCE:
+            return
+        try:
+            organization_id, accounts = listed_accounts(self._spec["account_id"], None, items)
+        except OrganizationUnavailable:
+            return
+        self._hand_over(("some", organization_id, accounts))
 
     def on_read(self, record: Coverage, items: list[InventoryItem]) -> None:
         from finops.organization import ORGANIZATION_SOURCE, OrganizationUnavailable, listed_accounts
 
-        if record.source != ORGANIZATION_SOURCE or self._thread is not None:
+        if record.source != ORGANIZATION_SOURCE:
             return
         try:
             organization_id, accounts = listed_accounts(self._spec["account_id"], record, items)
         except OrganizationUnavailable:
             return  # the scan ends with that sentence (``organization_accounts``)
-        self._thread = threading.Thread(target=self._queue, args=(organization_id, accounts), daemon=True,
-                                        name="fan-out")
-        self._thread.start()
+        self._hand_over(("all", organization_id, accounts))
 
-    def _queue(self, organization_id: str, accounts: list[Any]) -> None:
-        from finops.queue import enqueue_members
+    def _hand_over(self, batch: tuple[str, str, list[Any]]) -> None:
+        with self._lock:
+            if self._complete:
+                return
+            self._complete = batch[0] == "all"
+            self._batches.put(batch)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._queue, daemon=True, name="fan-out")
+                self._thread.start()
 
-        try:
-            queued = enqueue_members(self._settings, self._spec, organization_id, accounts, self._connection)
-            log.info("review=%s state=members-queued count=%d", self._spec["review_id"][:6], queued)
-        except Exception as error:  # noqa: BLE001 - queued again at the end of the scan (``done``)
-            log.warning("review=%s state=members-not-queued error=%s", self._spec["review_id"][:6],
-                        type(error).__name__)
-            self._error = error
+    def _queue(self) -> None:
+        from finops.queue import enqueue_member_scans, enqueue_members
+
+        review = self._spec["review_id"][:6]
+        queued: set[str] = set()
+        while (batch := self._batches.get()) is not None:
+            kind, organization_id, accounts = batch
+            try:
+                if kind == "all":
+                    count = enqueue_members(self._settings, self._spec, organization_id, accounts, self._connection)
+                    log.info("review=%s state=members-queued count=%d", review, count)
+                    return
+                new = [a for a in accounts if a.account_id not in queued]
+                count = enqueue_member_scans(self._settings, self._spec, organization_id, new, self._connection)
+                queued.update(a.account_id for a in new)
+                log.info("review=%s state=member-scans-queued count=%d listed=%d", review, count, len(accounts))
+            except Exception as error:  # noqa: BLE001 - queued again at the end of the scan (``done``)
+                log.warning("review=%s state=members-not-queued error=%s", review, type(error).__name__)
+                if kind == "all":
+                    self._error = error
+                    return
 
     def join(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
+        with self._lock:
+            self._complete = True
+            thread = self._thread
+            self._batches.put(None)  # the end, after whatever was handed over
+        if thread is not None:
+            thread.join()
 
     def done(self, organization_id: str, accounts: list[Any]) -> None:
         """At the end of the scan (whose listing ``on_read`` saw): the members are queued, or this
         raises (the job's outcome)."""
         self.join()
-        if self._error is not None:
+        if self._error is not None or self._thread is None:
             from finops.queue import enqueue_members
 
             enqueue_members(self._settings, self._spec, organization_id, accounts, self._connection)

@@ -315,6 +315,35 @@ def test_the_accounts_are_listed_beside_who_am_i_and_the_regions_not_after_them(
     assert [c.source for c in result.coverage][:2] == ["account.identity", "account.regions"]
 
 
+def test_the_accounts_are_offered_page_by_page_as_aws_pages_them(local_aws, customer):
+    """The local AWS pages ListAccounts by 20, as AWS (moto alone: by 100); the organization read
+    offers the management account's list after each page (finops.scan on_partial), before it ends."""
+    from finops.scan import run_scan
+
+    role_arn = seed.create_scanner_role(customer, EXTERNAL_ID)
+    seed_organization(customer, EXTERNAL_ID, members=(MemberSpec("Team", waste_gib=5),))
+    orgs = customer.session().client("organizations")
+    for number in range(25):
+        orgs.create_account(Email=f"aws+extra{number}@example.com", AccountName=f"Extra {number}")
+    assert len(orgs.list_accounts()["Accounts"]) == 20 and len(orgs.list_accounts(MaxResults=50)["Accounts"]) == 20
+    local_aws.clear_requests()
+    local_aws.set_faults(latency_ms=150)  # DescribeOrganization answers beside the first page, well before the second
+    offered: list[tuple[str, int, bool]] = []
+    ended: list[str] = []
+    try:
+        result = run_scan(
+            role_arn, EXTERNAL_ID, Settings(), regions=["us-east-1"],
+            on_partial=lambda source, items: offered.append(
+                (source, len(items[0].data["accounts"]), items[0].data["is_management_account"] and not ended)),
+            on_read=lambda record, items: ended.append(record.source))
+    finally:
+        local_aws.set_faults()
+    assert offered == [("account.organization", 20, True), ("account.organization", 27, True)], offered
+    assert [r["action"] for r in local_aws.requests()].count("ListAccounts") == 2
+    (item,) = [i for i in result.inventory if i.collector == "account.organization"]
+    assert len(item.data["accounts"]) == 27
+
+
 def test_a_member_role_given_as_the_management_one_is_refused_with_a_sentence(local_aws, customer):
     from finops.organization import OrganizationUnavailable, member_role_arn, scan_organization
 

@@ -518,6 +518,44 @@ def test_a_management_scan_lost_while_it_queued_its_members_leaves_every_member_
     assert not list(connection.scan_iter(f"finops:review:{review_id}:*"))
 
 
+def test_members_are_queued_page_by_page_and_a_list_that_fails_later_names_each_one_queued(
+        settings, local_aws, customer, tmp_path):
+    """ListAccounts answers 20 accounts a page (as AWS; the local AWS's front makes moto page so).
+    Each page's members get their scans at once (jobs.scan._FanOut.on_partial). Here the second
+    page is refused: the management account's scan fails with the listing's sentence, and the
+    members its first page listed (their scans already queued) get rows, stores and the finish
+    from its store job (finops.queue._resume_early_scans): each names the management account's
+    failure, none stays "scanning", and nothing is left in Redis."""
+    from finops.errors import ManagementUnavailable
+    from finops.web import create_app
+
+    client = create_app(settings).test_client()
+    review_id, _org, _token = _submit_organization_review(client, customer, settings)
+    orgs = customer.session().client("organizations")
+    for number in range(20):
+        orgs.create_account(Email=f"aws+extra{number}@example.com", AccountName=f"Extra {number}")
+    first_page = orgs.list_accounts(MaxResults=20)["Accounts"]
+    listed_first = {a["Id"] for a in first_page if a["Id"] != seed.CUSTOMER_ACCOUNT and a["Status"] == "ACTIVE"}
+    assert len(first_page) == 20 and len(listed_first) == 18
+    local_aws.set_faults([{"service": "organizations", "action": "ListAccounts", "error": "AccessDenied", "skip": 1}])
+    store = _worker(tmp_path, "store", "--store", "--no-scan", database=True)
+    scanner = _worker(tmp_path, "scan-1")
+    try:
+        review = _wait(connect(settings.db_path), review_id, 120, tmp_path)
+    finally:
+        local_aws.set_faults()
+        stop_all([scanner, store])
+    assert review["status"] == "failed", review
+    assert review["error_message"].startswith(
+        f"The organization's accounts could not be listed from account {seed.CUSTOMER_ACCOUNT}: "), review
+    rows = {r["account_id"]: r for r in reviews.account_rows(connect(settings.db_path), review_id)}
+    assert set(rows) == {seed.CUSTOMER_ACCOUNT, *listed_first}, sorted(rows)  # page 2's accounts: never listed
+    for account in listed_first:
+        row = rows[account]
+        assert row["status"] == "failed" and row["error_code"] == ManagementUnavailable.code, dict(row)
+    assert not list(redis_connection(settings).scan_iter(f"finops:review:{review_id}:*"))
+
+
 def _waiting_member(settings, connection):
     """A member's wait for the organization's cost data, beside a management account's scan job."""
     from rq import Retry

@@ -56,6 +56,9 @@ class CollectContext:
     )
     # Collector ids named in ``after`` whose read of this region (or global read) failed or never ran.
     unavailable: frozenset[str] = frozenset()
+    # What a read has found so far, for a caller that acts on it before the read ends (the runner's
+    # ``on_partial``; the organization's accounts, page by page). Items as the read would yield them.
+    partial: Callable[[list[InventoryItem]], None] = field(default=lambda items: None)
 
     def client(self, service: str) -> Any:
         return self.clients[service]

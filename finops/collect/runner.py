@@ -197,6 +197,7 @@ def run_collectors(
     calls: threading.local,
     progress: Progress | None = None,
     on_read: Callable[[Coverage, list[InventoryItem]], None] | None = None,
+    on_partial: Callable[[str, list[InventoryItem]], None] | None = None,
     lookback_days: int = 30,
     now: datetime | None = None,
 ) -> tuple[list[InventoryItem], list[Coverage]]:
@@ -205,7 +206,9 @@ def run_collectors(
 
     ``progress(record, done, total)`` is called from this thread after each read finishes, and
     ``on_read(record, items)`` with what that read found (an organization review queues its member
-    accounts as soon as the management account's list of them is read).
+    accounts as soon as the management account's list of them is read). ``on_partial(collector id,
+    items)``, from the read's own threads, with what a read offers before it ends (``CollectContext.partial``:
+    the organization's accounts listed so far).
     """
     now = now or datetime.now(UTC)
     specs_by_id = {spec.id: spec for spec in specs}
@@ -248,9 +251,13 @@ def run_collectors(
             with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"fan-{spec.id}") as inner:
                 return list(inner.map(counted, items))
 
+        def partial(found: list[InventoryItem]) -> None:
+            if on_partial is not None:
+                on_partial(spec.id, [replace(item, data=redact(item.data)) for item in found])
+
         context = CollectContext(
             account_id, region, clients[region], view, lookback_days, now, tuple(regions),
-            clients if spec.regional_clients else {}, fan_out, unavailable,
+            clients if spec.regional_clients else {}, fan_out, unavailable, partial,
         )
         try:
             items = [replace(item, data=redact(item.data)) for item in spec.fn(context)]

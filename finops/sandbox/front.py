@@ -4,7 +4,7 @@ Control endpoints (plain JSON, loopback only):
   GET/DELETE /_requests     the request log (each: service, action, params, access_key, status)
   POST/DELETE /_faults      {"latency_ms": 0, "session_seconds": null, "rules": [{"service", "action",
                              "region", "error": "AccessDenied" | "Throttling" | "ServiceUnavailable" |
-                             "InternalError", "rate": 1.0, "count": null}
+                             "InternalError", "rate": 1.0, "count": null, "skip": 0}
                              | {..., "hang": true}]}
 
 What AWS does that moto does not, the front does:
@@ -20,8 +20,12 @@ What AWS does that moto does not, the front does:
   ``ExpiredToken`` / ``ExpiredTokenException`` once it has passed; ``session_seconds`` shortens
   every session issued from then on (the answer's ``Expiration`` says so), so a test can outlive
   a session in seconds.
+- **Page sizes**: moto answers Organizations ListAccounts with up to 100 accounts a page; AWS
+  with at most 20 (its ``MaxResults`` maximum). The front asks moto for pages of 20 when a request
+  asks for more or says nothing, so an organization of 50 is listed in 3 round trips, as in AWS.
 - **Faults**: errors per rule (AccessDenied, Throttling, 5xx ``ServiceUnavailable`` /
-  ``InternalError``; ``count`` makes a burst), latency, and ``hang``: the request is held without
+  ``InternalError``; ``count`` makes a burst, ``skip`` lets the first matching requests through),
+  latency, and ``hang``: the request is held without
   an answer (the client's read timeout decides) until the rule is removed or 60 s pass.
   GET/POST/DELETE /_fixtures
                             {"account_id": "222222222222" | "*", "fixtures": {"<key>":
@@ -356,6 +360,7 @@ class Front:
                 start_response(f"{status} {'OK' if status < 400 else 'Error'}", headers)
                 return [payload]
 
+        _aws_page_size(record, environ, body)
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list, exc_info: Any = None) -> Any:
@@ -539,6 +544,9 @@ class Front:
                 if not _rule_matches(rule, record):
                     continue
                 if rule.get("count") is not None and rule["count"] <= 0:
+                    continue
+                if rule.get("skip"):  # the first requests it matches pass (e.g. a list's second page fails)
+                    rule["skip"] -= 1
                     continue
                 if self._rng.random() >= rule.get("rate", 1.0):
                     continue
@@ -926,6 +934,26 @@ def _issued_credentials(payload: bytes) -> dict[str, str]:
         if found:
             out[field] = found.group(1)
     return out
+
+
+# (service, action) -> (the input member, AWS's largest page) where moto's pages are larger.
+AWS_PAGE_SIZES = {("organizations", "ListAccounts"): ("MaxResults", 20)}
+
+
+def _aws_page_size(record: dict[str, Any], environ: dict, body: bytes) -> None:
+    """The request as moto should see it to page as AWS does (module docstring, "Page sizes")."""
+    limit = AWS_PAGE_SIZES.get((record["service"], record["action"]))
+    if limit is None or not environ.get("HTTP_X_AMZ_TARGET"):
+        return
+    member, largest = limit
+    try:
+        params = json.loads(body or b"{}")
+    except ValueError:
+        return
+    if isinstance(params, dict) and not (isinstance(params.get(member), int) and params[member] <= largest):
+        body = json.dumps({**params, member: largest}).encode()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
 
 
 def _read_body(environ: dict) -> bytes:
