@@ -339,14 +339,11 @@ def _resume_early_scans(settings: Settings, review_id: str, attempt: int, connec
     it queued no member scan."""
     from finops.organization import ACTIVE, OrgAccount
 
-    scans = scan_queue(settings, connection)
-    prefix = f"rq:job:{scan_job_id(review_id, attempt, '')}"
-    ids = [key.decode().removeprefix("rq:job:") for key in connection.scan_iter(f"{prefix}*", count=1000)]
-    members = [job.args[0] for job in Job.fetch_many(ids, connection=connection, serializer=SERIALIZER)
-               if job is not None and job.args[0].get("kind") == "member"]
+    members = [job.args[0] for job in review_jobs(settings, {"id": review_id, "attempt": attempt}, connection)
+               if job.id.startswith("scan-") and job.args[0].get("kind") == "member"]
     if not members:
         return False
-    management = scans.fetch_job(scan_job_id(review_id, attempt, members[0]["management"]))
+    management = scan_queue(settings, connection).fetch_job(scan_job_id(review_id, attempt, members[0]["management"]))
     if management is None:
         return False
     accounts = [OrgAccount(m["account_id"], m.get("name") or "", ACTIVE) for m in members]

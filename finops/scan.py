@@ -113,9 +113,10 @@ def run_scan(
     calls = threading.local()
     count_calls(session, calls)
     coverage: list[Coverage] = []
-    collectors = [c for c in discover_collectors().values() if c.id not in FIRST_READS]
+    every_collector = list(discover_collectors().values())
+    collectors = [c for c in every_collector if c.id not in FIRST_READS]
     first = _FirstReads(
-        session, role.account_id, [c for c in discover_collectors().values() if c.id in FIRST_READS],
+        session, role.account_id, [c for c in every_collector if c.id in FIRST_READS],
         config=config, concurrency=settings.scan_concurrency, calls=calls, on_read=on_read, on_partial=on_partial,
         lookback_days=settings.metrics_lookback_days, now=now,
     )
@@ -135,14 +136,17 @@ def run_scan(
     on_step(f"Scanning {len(scan_regions)} enabled commercial regions: {', '.join(scan_regions)}")
     on_progress(10)
 
-    per_collector = CollectorProgress(collectors, scan_regions)
+    per_collector = CollectorProgress(every_collector, scan_regions)
 
-    def collected(record: Coverage, done: int, total: int) -> None:
+    def note(record: Coverage) -> None:
         if record.status != COV_OK:
             on_step(f"{record.source} in {record.region}: {record.status.replace('_', ' ')}, {record.detail}")
         line = per_collector.update(record)  # e.g. "EC2 instances: read in 17 of 17 regions (34 API calls)"
         if line:
             on_step(line)
+
+    def collected(record: Coverage, done: int, total: int) -> None:
+        note(record)
         on_progress(10 + int(80 * done / max(total, 1)))
 
     # The cost sources are account-wide and sequential (each Cost Explorer page is paid for): read
@@ -185,13 +189,8 @@ def run_scan(
     finally:
         cost_thread.join()
         first_inventory, first_cov = first.join()
-    first_progress = CollectorProgress(first.specs, [])
-    for record in first_cov:
-        line = first_progress.update(record)
-        if record.status != COV_OK:
-            on_step(f"{record.source} in {record.region}: {record.status.replace('_', ' ')}, {record.detail}")
-        if line:
-            on_step(line)
+    for record in first_cov:  # their steps, from this thread, once they are in
+        note(record)
     inventory = sorted([*first_inventory, *inventory], key=lambda i: (i.resource_type, i.region, i.resource_id))
     coverage.extend(sorted([*first_cov, *read_cov], key=lambda c: (c.source, c.region)))
     on_step(f"Read {len(inventory)} resources")
