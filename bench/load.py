@@ -218,7 +218,8 @@ def main() -> int:
 
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         procs.append(subprocess.Popen([gunicorn, "--workers", str(GUNICORN_WORKERS), "--bind",
-                                       f"127.0.0.1:{web_port}", "--log-level", "warning", "app:app"],
+                                       f"127.0.0.1:{web_port}", "--log-level", "warning", "--logger-class",
+                                       "finops.logs.GunicornLogger", "app:app"],
                                       cwd=ROOT, env=env))
         for _ in range(2):
             procs.append(subprocess.Popen([sys.executable, "-m", "finops.cli", "worker", "--store"], cwd=ROOT, env=env,

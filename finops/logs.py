@@ -13,11 +13,13 @@ import re
 QUIET = ("botocore", "boto3", "urllib3", "s3transfer")
 # /r/<token>, /reviews/<token>, /set-password/<token>: keep 6 characters, enough to correlate.
 _TOKEN_PATH = re.compile(r"(/(?:r|reviews|set-password)/)([A-Za-z0-9_-]{6})[A-Za-z0-9_-]{8,}")
-_QUERY = re.compile(r"(\s/[^\s?\"]*)\?[^\s\"]*")
+_QUERY = re.compile(r"(\s/[^\s?\"]*)\?[^\s\"]*")  # " /path?query": a request line's query string
+_URL_QUERY = re.compile(r"(\bhttps?://[^\s?\"]*)\?[^\s\"]*")  # a whole URL's (a Referer)
 
 
 def mask(text: str) -> str:
-    return _QUERY.sub(r"\1?…", _TOKEN_PATH.sub(r"\1\2…", text))
+    text = _TOKEN_PATH.sub(r"\1\2…", text)
+    return _URL_QUERY.sub(r"\1?…", _QUERY.sub(r"\1?…", text))
 
 
 class MaskLinks(logging.Filter):
@@ -52,12 +54,23 @@ def install_masking() -> None:
 try:  # gunicorn's access log (off by default): `gunicorn --logger-class finops.logs.GunicornLogger`
     from gunicorn.glogging import Logger as _GunicornLogger
 
+    _QUERY_ATOMS = ("q", "{query_string}e")  # a query string alone: its presence is all the log keeps
+
     class GunicornLogger(_GunicornLogger):
+        """gunicorn's logs with the same masking: every access-log atom (the request line, the path,
+        the Referer, any ``{header}i`` or ``{variable}e`` a format names) and the error log
+        ("Error handling request /r/<token>")."""
+
+        def setup(self, cfg):  # type: ignore[no-untyped-def]
+            super().setup(cfg)
+            if not any(isinstance(f, MaskLinks) for f in self.error_log.filters):
+                self.error_log.addFilter(MaskLinks())
+
         def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
             atoms = super().atoms(resp, req, environ, request_time)
-            for key in ("r", "U", "q", "{raw_uri}e"):
-                if key in atoms and isinstance(atoms[key], str):
-                    atoms[key] = mask(" " + atoms[key]).lstrip() if key != "q" else ("…" if atoms[key] else "")
+            for key, value in atoms.items():
+                if isinstance(value, str):
+                    atoms[key] = ("…" if value else "") if key in _QUERY_ATOMS else mask(" " + value)[1:]
             return atoms
 except ImportError:  # gunicorn is the [prod] extra
     pass

@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import replace
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 
@@ -619,14 +620,7 @@ def test_access_logs_hold_no_token_credential_or_contact_detail(settings, local_
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "finops.cli", "serve"], env=env, stdout=out, stderr=out)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, log.read_text()
-                time.sleep(0.1)
+        wait_for_port(port, proc, log)
         token = invitation.rsplit("/", 1)[1]
         report_token = report_token_of(settings, review["id"])
         base = f"http://127.0.0.1:{port}"
@@ -647,6 +641,65 @@ def test_access_logs_hold_no_token_credential_or_contact_detail(settings, local_
     assert f"GET /reviews/{token[:6]}… HTTP/1.1" in text  # the request log is there, masked
     for secret in (token, report_token, PASSWORD, "s3cret-Pa55", "gavin@hooli.example", "Gavin", "Hooli", "%40"):
         assert secret not in text, secret
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, log) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline and proc.poll() is None, log.read_text()
+            time.sleep(0.1)
+
+
+def test_gunicorn_access_and_error_logs_are_masked_with_the_readmes_logger_class(settings, local_aws, tmp_path):
+    """The production command (README) with gunicorn's access log on: a format naming every atom that can
+    carry a link (request line, path, query, raw URI, Referer as atom, header and variable)."""
+    import os
+    import urllib.request
+
+    review, invitation = reviews.create_invitation(connect(settings.db_path), settings, company="Hooli",
+                                                   email="gavin@hooli.example", name="Gavin Belson")
+    token, report_token = invitation.rsplit("/", 1)[1], report_token_of(settings, review["id"])
+    port, access, errors = free_port(), tmp_path / "access.log", tmp_path / "error.log"
+    fmt = "%(r)s|%(U)s|%(q)s|%({raw_uri}e)s|%(f)s|%({referer}i)s|%({http_referer}e)s|%({query_string}e)s"
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}",
+         "--logger-class", "finops.logs.GunicornLogger", "--access-logfile", str(access), "--error-logfile",
+         str(errors), "--access-logformat", fmt, "app:app"],
+        env=os.environ.copy(), cwd=Path(__file__).resolve().parent.parent)
+    try:
+        wait_for_port(port, proc, errors)
+        base = f"http://127.0.0.1:{port}"
+        for path, referer in ((f"/reviews/{token}?email=gavin%40hooli.example", f"{base}/reviews/{token}?a=Hooli"),
+                              (f"/r/{report_token}.json?Hooli=1", f"{base}/r/{report_token}")):
+            request = urllib.request.Request(base + path, headers={"Referer": referer})
+            try:
+                urllib.request.urlopen(request).read()
+            except urllib.error.HTTPError:
+                pass  # the report is not ready: a 400, logged too
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    lines = access.read_text().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].split("|")[:6] == [
+        f"GET /reviews/{token[:6]}…?… HTTP/1.1", f"/reviews/{token[:6]}…", "…", f"/reviews/{token[:6]}…?…",
+        f"{base}/reviews/{token[:6]}…?…", f"{base}/reviews/{token[:6]}…?…"]
+    # gunicorn's error log goes through the same filter (its "Error handling request <uri>" names the link)
+    from gunicorn.config import Config
+
+    from finops.logs import GunicornLogger
+
+    config = Config()
+    config.set("errorlog", str(tmp_path / "direct-error.log"))
+    GunicornLogger(config).error_log.error("Error handling request %s", f"/reviews/{token}?q=Hooli")
+    assert f"Error handling request /reviews/{token[:6]}…?…" in (tmp_path / "direct-error.log").read_text()
+    for text in (access.read_text(), errors.read_text(), (tmp_path / "direct-error.log").read_text()):
+        for secret in (token, report_token, "gavin", "Hooli", "%40"):
+            assert secret not in text, (secret, text)
 
 
 def test_markdown_notes_module_never_lets_script_through():
