@@ -146,19 +146,6 @@ def test_tiered_keys_have_the_tiers_aws_publishes(doc):
     assert [t["upto"] for t in arm] == ["7500000000", "18750000000", None]
 
 
-def test_extended_support_calendar_facts_are_sourced(doc):
-    calendar = doc["facts"]["extended_support_calendar"]
-    assert set(calendar) >= {"mysql", "postgres", "aurora-mysql", "aurora-postgresql"}
-    assert set(calendar["mysql"]) >= {"5.7", "8.0"} and set(calendar["postgres"]) >= {"11", "12", "13"}
-    for engine, versions in calendar.items():
-        if engine == "note":
-            continue
-        for version, fact in versions.items():
-            assert fact["source"] in doc["sources"], (engine, version)
-            for field in ("standard_support_end", "year1_pricing_start"):
-                assert DATE.match(fact[field]), (engine, version, field)
-
-
 def test_file_is_written_in_the_generators_layout(doc):
     """The bundled file and `prices refresh` output share one layout, so a refresh diffs key by key."""
     assert CATALOGUE.read_text() == dump_catalogue(doc)

@@ -1,4 +1,5 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -103,3 +104,35 @@ def test_multi_az_db_cluster_members_count_once_and_upgrade_through_the_cluster(
 def test_unpriced_region_gives_the_reason():
     finding = one(context([db(region="ap-south-2", engine_version="11.22")]), CHECK)
     assert finding.monthly_savings is None and "ap-south-2" in finding.price_note
+
+
+def test_the_calendar_is_one_consistent_table():
+    """``_rds.EXTENDED_SUPPORT`` is the only calendar (the bundled catalogue no longer carries a copy): charges
+    start within two months of the end of standard support, the year-3 date falls inside Extended Support, and
+    the dates AWS's release calendars give for the versions customers still run are the ones used."""
+    from finops.checks._rds import EXTENDED_SUPPORT
+
+    for engine, versions in EXTENDED_SUPPORT.items():
+        for version, dates in versions.items():
+            assert dates.end_of_standard < dates.year1 <= dates.end_of_standard + timedelta(days=62), (engine, version)
+            assert dates.year3 is None or dates.year1 < dates.year3 < dates.end_of_extended, (engine, version)
+            assert dates.year1 < dates.end_of_extended, (engine, version)
+    assert EXTENDED_SUPPORT["aurora-mysql"]["5.7"].year3 == date(2026, 12, 1)
+    assert EXTENDED_SUPPORT["aurora-mysql"]["8.0"].year3 is None
+    assert EXTENDED_SUPPORT["mysql"]["5.7"].year3 == date(2026, 3, 1)
+    assert EXTENDED_SUPPORT["postgres"]["11"].year1 == date(2024, 4, 1)
+
+
+def test_aurora_mysql_year_3_is_unpriced_in_the_bundled_catalogue_with_its_reason():
+    """From 1 December 2026 Aurora MySQL version 2 is on a year-3 rate no source gives: the finding stays, its
+    figure says why it is missing, and the year 1-2 rate is never shown in its place."""
+    from finops.pricing import load_catalogue
+
+    items = [cluster(engine="aurora-mysql", engine_version="5.7.mysql_aurora.2.11.2", members=("db-a",)),
+             aurora("db-a", engine="aurora-mysql", engine_version="5.7.mysql_aurora.2.11.2")]
+    bundled = load_catalogue()
+    before = one(context_at(datetime(2026, 11, 30, tzinfo=UTC), items, bundled), CHECK)
+    assert before.monthly_savings == 2 * 730 * Decimal("0.1")  # year 1-2: $0.10 per vCPU-hour, sourced
+    finding = one(context_at(datetime(2026, 12, 1, tzinfo=UTC), items, bundled), CHECK)
+    assert finding.monthly_savings is None and finding.evidence["band"] == "yr3"
+    assert "dates year-3 pricing for version 2 from 1 December 2026" in finding.price_note
