@@ -365,6 +365,11 @@ def finish_review(db: sqlite_utils.Database, review_id: str, attempt: int, reten
     with atomic(db):
         if not is_running(db, review_id, attempt):
             return ""
+        db.execute(  # the management account's store job never ran to the end: its scan is lost
+            "update review_accounts set status = ?, reason = ?, error_code = ? where review_id = ? "
+            "and management = 1 and status = 'scanning'",
+            [FAILED, WorkerLost.customer_message, WorkerLost.code, review_id],
+        )
         _not_checked_without_management(db, review_id)
         db.execute(  # a member whose store job never ran to the end (its result could not be stored)
             "update review_accounts set status = ?, reason = 'Account ' || account_id || "
@@ -431,15 +436,20 @@ def _finish(db: sqlite_utils.Database, review_id: str, retention_days: int | Non
 
 
 def register_accounts(db: sqlite_utils.Database, review_id: str, attempt: int, organization_id: str,
-                      rows: list[dict[str, Any]]) -> bool:
+                      rows: list[dict[str, Any]], management: dict[str, Any] | None = None) -> bool:
     """An organization's member accounts as the management account listed them: their rows
-    (``scanning``, or ``skipped`` with the sentence) before their scans end."""
+    (``scanning``, or ``skipped`` with the sentence) before their scans end; and the management
+    account's own row (``scanning``) unless its store job has already written it, so that the
+    progress counts every account of the organization from the moment they are listed."""
     with atomic(db):
         if not is_running(db, review_id, attempt):
             return False
         db.execute("update reviews set organization_id = ? where id = ?", [organization_id, review_id])
         db["review_accounts"].upsert_all(({"review_id": review_id, **row} for row in rows),
                                          pk=("review_id", "account_id"))
+        if management is not None:
+            db["review_accounts"].insert({"review_id": review_id, **management}, pk=("review_id", "account_id"),
+                                         ignore=True)
     return True
 
 

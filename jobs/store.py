@@ -40,7 +40,7 @@ from jobs.scan import MANAGEMENT, MEMBER
 
 log = logging.getLogger(__name__)
 
-SCANNING = "scanning"  # a member account's row while its scan job runs
+SCANNING = "scanning"  # an account's row while its scan job runs (or its result waits to be stored)
 
 
 def store_progress(review_id: str, attempt: int) -> str:
@@ -150,7 +150,10 @@ def register_accounts_job(spec: dict[str, Any], organization_id: str, accounts: 
             rows.append({"account_id": account.account_id, "name": account.name, "state": account.state,
                          "management": 0, "role_arn": member_role_arn(spec["role_arn"], account.account_id),
                          "status": SCANNING, "reason": ""})
-    if not reviews.register_accounts(db, review_id, attempt, organization_id, rows):
+    me = next((a for a in listed if a.account_id == spec["account_id"]), OrgAccount(spec["account_id"], "", ACTIVE))
+    management = {"account_id": me.account_id, "name": me.name, "state": me.state or ACTIVE, "management": 1,
+                  "role_arn": spec["role_arn"], "status": SCANNING, "reason": ""}
+    if not reviews.register_accounts(db, review_id, attempt, organization_id, rows, management):
         return "skipped"
     reviews.add_step(db, review_id, (
         f"Organization {organization_id}: {len(listed)} accounts, {len(active)} active member accounts to scan"

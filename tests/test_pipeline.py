@@ -428,7 +428,7 @@ def test_when_the_management_account_is_lost_after_listing_its_members_they_stop
     from tests.helpers import process_table
 
     client = create_app(settings).test_client()
-    review_id, org, _token = _submit_organization_review(client, customer, settings)
+    review_id, org, token = _submit_organization_review(client, customer, settings)
     local_aws.set_faults(latency_ms=300)  # Cost Explorer's requests, one after the other, outlast the listing
     monkeypatch.setenv("FINOPS_SCAN_RETRIES", "0")  # the workers' environment: no second run of the scan
     store = _worker(tmp_path, "store", "--store", "--no-scan", database=True)
@@ -442,6 +442,11 @@ def test_when_the_management_account_is_lost_after_listing_its_members_they_stop
             time.sleep(0.05)
         management = _scan_jobs(settings, review_id)[seed.CUSTOMER_ACCOUNT]
         assert management.get_status() == "started"  # still reading: the members were queued mid-scan
+        # Every account is counted from the moment they are listed, the management account too (then 5
+        # active members waiting for its cost data, and a suspended one), in the progress the customer sees.
+        assert reviews.account_counts(db, review_id) == {"read": 0, "scanning": 6, "failed": 0, "skipped": 1}
+        progress = client.get(f"/reviews/{token}/progress").get_data(as_text=True)
+        assert "<strong>6</strong> being scanned or waiting for a scanner" in progress and "of 7." in progress
         assert not [p for p in process_table().values() if p.ppid == scanner.pid]  # the scan runs in the worker
         scanner.send_signal(signal.SIGKILL)
         scanner.wait(timeout=10)
