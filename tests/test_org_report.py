@@ -356,3 +356,33 @@ def test_a_many_account_report_reads_each_table_once_and_pages_in_its_own_order(
             rows, _ = group_findings(db, review_id, group["category"], group["action"], 0, 10_000,
                                      organization=True, account_id=account_id)
             assert [f["uid"] for f in rows] == [f["uid"] for f in group["findings"] if f["account_id"] == account_id]
+
+
+def test_each_account_gets_the_spend_cost_explorer_gave_even_when_it_names_the_management_account_alone(
+        client, settings, local_aws, customer):
+    """Cost Explorer, by linked account, names only the management account (its members spend
+    nothing yet): the per-account table still gives the management account its spend, and a member
+    Cost Explorer did not name shows none ("-"), never a share of the total."""
+    from finops.models import FAILED
+    from finops.organization import AccountScan, OrgAccount
+    from finops.scan import run_scan
+
+    role_arn = seed.create_scanner_role(customer, EXTERNAL_ID)
+    local_aws.queue_cost_and_usage(MANAGEMENT, [spend_by_linked_account({MANAGEMENT: "40.00"})])
+    db = connect(settings.db_path)
+    review_id = reviews.create_review(db, settings.with_secret_key())["id"]
+    db.execute("update reviews set scope = 'organization', organization_id = 'o-alone', status = 'running', "
+               "attempt = 1, role_arn = ? where id = ?", [role_arn, review_id])
+    management = AccountScan(OrgAccount(MANAGEMENT, "Payer", "ACTIVE"), role_arn, management=True,
+                             result=run_scan(role_arn, EXTERNAL_ID, settings, regions=REGIONS))
+    member = AccountScan(OrgAccount("333333333333", "New team", "ACTIVE"), "arn:aws:iam::333333333333:role/r",
+                         status=FAILED, reason="Account 333333333333 (New team): AWS refused.")
+    for scan in (management, member):
+        assert reviews.store_account(db, review_id, 1, reviews.account_row(summarize(scan), scan.role_arn),
+                                     scan.result, with_costs=scan.management)
+    assert reviews.finish_review(db, review_id, 1) == "partial"
+    token = report_token_of(settings, review_id)
+    report = json.loads(client.get(f"/r/{token}.json").get_data(as_text=True))
+    assert {a["account_id"]: a["spend"] for a in report["accounts"]} == {MANAGEMENT: "40.00", "333333333333": None}
+    table = rows_of(client.get(f"/r/{token}").get_data(as_text=True), "accounts-table")
+    assert [row[3] for row in table] == ["$40.00", "-"]

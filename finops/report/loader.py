@@ -246,18 +246,19 @@ def _read(db: sqlite_utils.Database, review: dict, *, by_account: bool) -> dict[
         "order by estimated_monthly_savings_micros desc, resource_id, recommendation_id",
         [review_id],
     ))
-    by_account: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    recommendations_by_account: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
     for row in recommendations:
-        by_account[row["account_id"]].append(row)
+        recommendations_by_account[row["account_id"]].append(row)
     summary = next(iter(db.query("select * from cost_summary where review_id = ?", [review_id])), None)
     from finops import notes
 
     return {
         "coverage": coverage, "findings": findings, "commitments": commitments, "inventory": inventory,
-        "recommendations": recommendations, "recommendations_by_account": by_account, "summary": summary,
+        "recommendations": recommendations, "recommendations_by_account": recommendations_by_account,
+        "summary": summary,
         "checks": next(iter(db.query("select * from check_runs where review_id = ?", [review_id])), None),
         "finding_notes": notes.finding_notes(db, review_id), "summary_note": notes.summary(db, review_id),
-        "spend": spend(db, review_id, summary), "resource_costs": resource_costs(db, review_id),
+        "spend": spend(db, review_id, summary, by_account=by_account), "resource_costs": resource_costs(db, review_id),
     }
 
 
@@ -453,8 +454,12 @@ def _sum(values: list[int | None]) -> int | None:
     return sum(present) if present else None
 
 
-def spend(db: sqlite_utils.Database, review_id: str, summary: dict | None) -> dict[str, Any]:
-    """Monthly totals, per service, per linked account and the daily trend; decimal strings."""
+def spend(db: sqlite_utils.Database, review_id: str, summary: dict | None, *, by_account: bool = False
+          ) -> dict[str, Any]:
+    """Monthly totals, per service, per linked account and the daily trend; decimal strings. Per
+    linked account when Cost Explorer named more than one, or always for an organization
+    (``by_account``): its table gives each account the spend Cost Explorer gave it, even when that
+    is the management account alone."""
     rows = list(db.query(
         "select * from spend_monthly where review_id = ? order by period_start, service, linked_account",
         [review_id],
@@ -498,7 +503,7 @@ def spend(db: sqlite_utils.Database, review_id: str, summary: dict | None) -> di
         {"account_id": acct_id, "name": c["name"] or "", "unblended": _money(c["u"]),
          "net_amortized": _money(_sum(c["n"])), "currency": currency}
         for acct_id, c in sorted(accounts.items(), key=lambda kv: (-kv[1]["u"], kv[0]))
-    ] if summary and summary["grouped_by_account"] else []
+    ] if summary and (summary["grouped_by_account"] or by_account) else []
     daily = [
         {"date": row["day"], "unblended": _money(row["unblended_micros"]), "estimated": bool(row["estimated"]),
          "currency": row["currency"]}
