@@ -130,9 +130,34 @@ def test_every_key_is_priced_somewhere_or_says_why_not(doc):
     ("rds.instance.mysql.multi.db.t3.large", "us-east-1", "0.272"),
     ("lambda.requests", "us-east-1", "0.0000002"),
     ("ebs.gp3.throughput", "us-east-1", "0.04"),
+    # Flexera's 2026-08-17 RDS extract (the Graviton 3 classes the 2023 one predates)
+    ("rds.instance.mysql.single.db.m7g.large", "us-east-1", "0.168"),
+    ("rds.instance.postgres.multi.db.r7g.xlarge", "us-east-1", "0.956"),
+    ("rds.instance.mariadb.single.db.r7g.large", "eu-west-1", "0.268"),
 ])
 def test_spot_checks_against_the_sources(doc, key, region, usd):
     assert doc["prices"][key]["regions"][region]["usd"] == usd
+
+
+def test_rds_graviton_3_prices_scale_with_size_and_multi_az_is_two_instances(doc):
+    """The db.m7g/db.r7g prices were taken by hand from a large extract: each region's are checked
+    against each other (per-size price in proportion to the size within 0.5 %, Multi-AZ twice
+    Single-AZ within a tenth of a cent), which a mistyped digit would break."""
+    units = {"large": 1, "xlarge": 2, "2xlarge": 4, "4xlarge": 8, "8xlarge": 16, "12xlarge": 24, "16xlarge": 32}
+    priced = 0
+    for engine in ("mysql", "postgres", "mariadb"):
+        for family in ("m7g", "r7g"):
+            for region in doc["regions"]:
+                single = {size: Decimal(doc["prices"][f"rds.instance.{engine}.single.db.{family}.{size}"]["regions"]
+                                        .get(region, {}).get("usd", "0")) for size in units}
+                per_unit = [price / units[size] for size, price in single.items() if price]
+                assert not per_unit or max(per_unit) / min(per_unit) < Decimal("1.005"), (engine, family, region)
+                for size, price in single.items():
+                    multi = doc["prices"][f"rds.instance.{engine}.multi.db.{family}.{size}"]["regions"].get(region)
+                    if price and multi:
+                        assert abs(Decimal(multi["usd"]) - 2 * price) <= Decimal("0.0015"), (engine, size, region)
+                        priced += 1
+    assert priced > 500
 
 
 def test_tiered_keys_have_the_tiers_aws_publishes(doc):
