@@ -6,7 +6,7 @@
    the role assumed with the External ID, every collector, Cost Explorer and Cost Optimization
    Hub read once). Its ``account.organization`` collector lists the organization's accounts
    (``organizations:ListAccounts``, every page), so listing needs no call of its own.
-2. Every ACTIVE member account is then scanned by ``run_scan`` too, through
+2. Every ACTIVE member account is scanned by ``run_scan`` too, through
    ``arn:aws:iam::<member>:role/finops-pack-readonly`` with the same External ID, after that
    role's own safety probe, at most ``FINOPS_ORG_ACCOUNT_CONCURRENCY`` accounts at once. Members
    get the management account's cost data (``shared_costs``): no member sends a Cost Explorer
@@ -16,15 +16,19 @@
    cannot be read leaves the organization ``partial``, never failed; a failure of the management
    account fails the review (without it there is no account list and no cost data).
 
-The member scans start once the management account's scan is done: they need its account list
-and its cost data. STS sessions are per account (each ``run_scan`` keeps its own refreshable one).
+The member scans start as soon as the management account's scan has listed them (its first read),
+while it still reads Cost Explorer, Cost Optimization Hub and its own inventory: each reads its
+inventory, then waits for that cost data for its checks (and fails with ``ManagementUnavailable``
+if the management account's scan does). STS sessions are per account (each ``run_scan`` keeps its
+own refreshable one).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -32,7 +36,7 @@ from typing import Any
 from finops.aws.arn import parse_role_arn
 from finops.checks.thresholds import Thresholds, load_thresholds
 from finops.config import Settings
-from finops.errors import AssumeRoleDenied, FinopsError, ReadOnlyViolation
+from finops.errors import AssumeRoleDenied, FinopsError, ManagementUnavailable, ReadOnlyViolation
 from finops.iam_policy import ROLE_NAME
 from finops.models import (
     CHECK_SOURCE_PREFIX,
@@ -251,28 +255,71 @@ def scan_organization(
     on_step: StepFn = lambda _m: None,
     member_role_name: str = ROLE_NAME,
 ) -> OrganizationResult:
-    """Scan the management account behind ``role_arn``, then every active member account."""
-    from finops.scan import SharedCosts, run_scan
+    """Scan the management account behind ``role_arn`` and every active member account."""
+    from finops.scan import run_scan
 
     thresholds = thresholds or load_thresholds(settings.thresholds_file, threshold_overrides)
     prices = prices or load_catalogue(settings.price_catalogue)
     common: dict[str, Any] = {"regions": regions, "base_session": base_session, "prices": prices,
                               "thresholds": thresholds}
 
-    management = run_scan(role_arn, external_id, settings, on_step=lambda m: on_step(f"[management] {m}"), **common)
-    organization_id, accounts = organization_accounts(management)
+    # The management account's scan runs on its own thread; its members start as soon as it has
+    # listed them (its ``account.organization`` read, done first: ``finops.scan.FIRST_READS``), while
+    # it still reads Cost Explorer and its inventory. They wait for its cost data only for their checks.
+    me_id = parse_role_arn(role_arn).account_id
+    listing: dict[str, Any] = {}
+    listed = threading.Event()
+
+    def on_read(read: Coverage, items: list[InventoryItem]) -> None:
+        if read.source != ORGANIZATION_SOURCE:
+            return
+        try:
+            listing["accounts"] = listed_accounts(me_id, read, items)
+        except OrganizationUnavailable as error:
+            listing["error"] = error
+        listed.set()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="org-management") as runner:
+        management_scan = runner.submit(
+            run_scan, role_arn, external_id, settings, on_step=lambda m: on_step(f"[management] {m}"),
+            on_read=on_read, **common)
+        management_scan.add_done_callback(lambda _future: listed.set())
+        listed.wait()
+        if "accounts" not in listing:  # its scan failed first, or the list did: nothing to scan safely
+            listing["accounts"] = organization_accounts(management_scan.result())  # raises why
+        organization_id, accounts = listing["accounts"]
+        scans = _scan_members(
+            role_arn, external_id, settings, organization_id, accounts, me_id, management_scan,
+            on_step=on_step, member_role_name=member_role_name, common=common)
+        management = management_scan.result()
     me = next((a for a in accounts if a.account_id == management.account_id),
               OrgAccount(management.account_id, "", ACTIVE))
-    scans = [AccountScan(me, role_arn, management=True, result=management)]
-    members = [a for a in accounts if a.account_id != management.account_id]
+    scans.insert(0, AccountScan(me, role_arn, management=True, result=management))
+    for scan in scans:
+        if scan.reason and scan.status in (FAILED, SKIPPED):
+            on_step(scan.reason)
+    return combine(organization_id, scans)
+
+
+def _scan_members(role_arn: str, external_id: str, settings: Settings, organization_id: str,
+                  accounts: list[OrgAccount], me_id: str, management_scan: Future[ScanResult], *,
+                  on_step: StepFn, member_role_name: str, common: dict[str, Any]) -> list[AccountScan]:
+    """Every member's outcome (the inactive ones skipped with the sentence), each active one
+    scanned at most ``FINOPS_ORG_ACCOUNT_CONCURRENCY`` at a time with the management account's
+    cost data, once its scan has it (a member whose wait ends with that scan's failure fails)."""
+    from finops.scan import SharedCosts, run_scan
+
+    members = [a for a in accounts if a.account_id != me_id]
     active = [a for a in members if a.state == ACTIVE]
-    for account in members:
-        if account.state != ACTIVE:
-            scans.append(AccountScan(account, "", status=SKIPPED, reason=not_active_sentence(account)))
+    scans = [AccountScan(a, "", status=SKIPPED, reason=not_active_sentence(a)) for a in members if a.state != ACTIVE]
     on_step(f"Organization {organization_id}: {len(accounts)} accounts, {len(active)} active member accounts to scan "
             f"({settings.org_account_concurrency} at a time)")
 
-    shared_costs = SharedCosts.of(management)
+    def shared_costs() -> SharedCosts:
+        try:
+            return SharedCosts.of(management_scan.result())
+        except FinopsError as error:
+            raise ManagementUnavailable(f"the management account's scan failed: {error.code}") from None
 
     def scan_member(account: OrgAccount) -> AccountScan:
         member_arn = member_role_arn(role_arn, account.account_id, member_role_name)
@@ -302,7 +349,4 @@ def scan_organization(
         except BaseException:  # the read-only guard stopped a call: start no other account
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-    for scan in scans:
-        if scan.reason and scan.status in (FAILED, SKIPPED):
-            on_step(scan.reason)
-    return combine(organization_id, scans)
+    return scans

@@ -396,3 +396,44 @@ def test_the_stackset_commands_put_the_role_in_every_member(local_aws, customer,
         assert f"{member.account_id}\tSUCCEEDED" in listed
         role_arn = f"arn:aws:iam::{member.account_id}:role/finops-pack-readonly"
         assert scanner_can_assume(role_arn, EXTERNAL_ID) == member.account_id
+
+
+def test_members_start_once_listed_while_the_management_account_still_reads_cost_explorer(local_aws, customer):
+    """``scan_organization`` (the CLI's --organization): Cost Explorer holds the management account's
+    first request unanswered, and its members' scans start anyway, as soon as it has listed them; they
+    finish once it has the cost data."""
+    import threading
+    import time
+
+    from finops.organization import scan_organization
+
+    role_arn = seed.create_scanner_role(customer, EXTERNAL_ID)
+    org = seed_organization(customer, EXTERNAL_ID, members=(MemberSpec("Team", waste_gib=5),))
+    (member,) = org.members
+    local_aws.clear_requests()
+    local_aws.set_faults([{"service": "ce", "hang": True}])
+    outcome: dict = {}
+    steps: list[str] = []
+    runner = threading.Thread(target=lambda: outcome.update(result=scan_organization(
+        role_arn, EXTERNAL_ID, Settings(), regions=REGIONS, on_step=steps.append)))
+    runner.start()
+    try:
+        def member_scanning() -> bool:
+            return any(c["params"]["RoleArn"].split(":")[4] == member.account_id
+                       and c["params"]["RoleSessionName"] == "finops-pack-scan" for c in assume_role_calls(local_aws))
+
+        def cost_explorer_held() -> bool:
+            return any(r["service"] == "ce" and r.get("hung") for r in local_aws.requests())
+
+        deadline = time.monotonic() + 30
+        while not (member_scanning() and cost_explorer_held()):
+            assert time.monotonic() < deadline and runner.is_alive(), steps
+            time.sleep(0.05)
+        assert runner.is_alive()  # the management account's scan cannot end while Cost Explorer holds it
+    finally:
+        local_aws.set_faults()
+        runner.join(timeout=60)
+    assert not runner.is_alive()
+    result = outcome["result"]
+    assert result.status == COMPLETE, [a.reason for a in result.accounts]
+    assert {a.account_id: a.findings for a in result.accounts} == {MANAGEMENT: 0, member.account_id: 1}
