@@ -49,6 +49,7 @@ from finops.queue import (
     enqueue_ready_dependents,
     refuse_job,
     requeue_lost_reviews,
+    review_queue,
     trusted_job,
 )
 
@@ -189,9 +190,13 @@ class ReviewWorker(Worker):
         if not trusted_job(job):  # not ours: never imported, never called, not even its callbacks
             refuse_job(job, "not a FinOps Pack job (function, callback or payload)")
             return
-        if not self.store and job.func_name not in SCAN_JOBS:  # a queue name misconfigured: leave it to a store worker
-            log.error("job=%s state=returned reason=needs-the-database", job.id[:24])
-            queue.enqueue_job(job)
+        if not self.store and job.func_name not in SCAN_JOBS:  # not a scan (an older version's job, a misrouted one)
+            # It needs the database: hand it to the store workers' queue, never back to this one
+            # (this worker would take it again at once, forever), and out of the list RQ keeps of
+            # the jobs its single-queue workers have taken (its clean-up would fail the job a minute on).
+            log.error("job=%s state=handed-to-store-queue reason=needs-the-database", job.id[:24])
+            queue.intermediate_queue.remove(job.id)
+            review_queue(self.settings, self.connection).enqueue_job(job)
             return
         self._current_job = job
         try:

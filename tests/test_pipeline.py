@@ -384,6 +384,24 @@ def test_a_worker_that_takes_no_scan_stopped_mid_test_connection_answers_the_pag
     assert quick_queue(settings).count == 0
 
 
+def test_a_job_that_needs_the_database_in_the_scan_queue_goes_to_the_store_queue_once(settings, tmp_path):
+    """A store-side job found in the scan queue (an older version's, a misrouted one): the scan worker,
+    which has no database, hands it to the store workers' queue, once, and leaves no trace of having
+    taken it (RQ's list of taken jobs, whose clean-up would fail it a minute later); before, it put
+    the job back in its own queue and took it again, forever."""
+    from finops.queue import PROGRESS_JOB, review_queue
+
+    connection = redis_connection(settings)
+    scans = scan_queue(settings, connection)
+    job = scans.enqueue(PROGRESS_JOB, "r-misrouted", 1, job_id="progress-r-misrouted-1-x")
+    scanner = _worker(tmp_path, "scan-1", "--burst")
+    assert scanner.wait(timeout=60) == 0, (tmp_path / "scan-1.log").read_text()
+    assert job.id in review_queue(settings, connection).get_job_ids()
+    assert scans.get_job_ids() == [] and scans.intermediate_queue.get_job_ids() == []
+    assert job.get_status(refresh=True) == "queued"
+    assert "state=handed-to-store-queue" in (tmp_path / "scan-1.log").read_text()
+
+
 def test_results_wait_in_redis_for_a_store_worker_that_starts_later(settings, local_aws, customer, tmp_path):
     """No store worker runs while the scan workers work: every account's result waits in Redis
     (compressed), the review stays running; a store worker started afterwards stores them all and
