@@ -1,4 +1,4 @@
-"""Organization-wide reviews: the management account, then every active member account.
+"""Organization-wide reviews: the management account and every active member account.
 
     result = scan_organization(MANAGEMENT_ROLE_ARN, EXTERNAL_ID, settings)
 
@@ -275,8 +275,8 @@ def scan_organization(
             return
         try:
             listing["accounts"] = listed_accounts(me_id, read, items)
-        except OrganizationUnavailable as error:
-            listing["error"] = error
+        except OrganizationUnavailable:
+            pass  # raised again, with the scan's outcome, once it ends (below)
         listed.set()
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="org-management") as runner:

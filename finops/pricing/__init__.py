@@ -77,7 +77,6 @@ class PriceCatalogue:
         self.generated_at: str = doc.get("generated_at", "")
         self.generator: str = doc.get("generator", "")
         self.regions: tuple[str, ...] = tuple(doc.get("regions", ()))
-        self.facts: dict[str, Any] = doc.get("facts", {})
         self.sources = {
             sid: Source(sid, s.get("title", sid), s.get("url", ""), s.get("retrieved", ""))
             for sid, s in doc.get("sources", {}).items()
